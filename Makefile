@@ -1,0 +1,52 @@
+# FocusWeb: `make run` serves the app, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+export FOCUSWEB_ENV ?= development
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint bench screenshots clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.test-deps: requirements-dev.txt requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.run-deps
+
+## run: create the database (migrations), load the demo data on first start, serve on http://127.0.0.1:$(PORT)
+run: $(VENV)/.run-deps
+	@scripts/system-deps.sh run
+	$(BIN)/flask --app wsgi db upgrade
+	@if [ "$$FOCUSWEB_ENV" != production ]; then $(BIN)/flask --app wsgi seed-demo; fi
+	exec $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --keep-alive 5 \
+		--max-requests 1000 --max-requests-jitter 100 --access-logfile - wsgi:app
+
+## test: every test, on SQLite and (when it answers on 127.0.0.1:5432) on PostgreSQL
+test: $(VENV)/.test-deps
+	@scripts/system-deps.sh test
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=2).close()" 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the PostgreSQL run is skipped"; fi
+
+test-sqlite: $(VENV)/.test-deps
+	FOCUSWEB_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.test-deps
+	FOCUSWEB_ENV=testing TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

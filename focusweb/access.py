@@ -1,0 +1,36 @@
+"""Who may see what: a seller their own things, a manager their own team's. Anything else is 404."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from .extensions import db
+from .models import Account, User
+
+
+def can_see_seller(seller: User | None) -> bool:
+    """The seller themself, or the seller's manager."""
+    if seller is None or not seller.is_seller:
+        return False
+    return seller.id == current_user.id or seller.manager_id == current_user.id
+
+
+def seller_or_404(seller_id: int | None) -> User:
+    """The seller a page is about: the signed-in seller, or one of the signed-in manager's team."""
+    if seller_id is None:
+        if not current_user.is_seller:
+            abort(404)
+        return current_user
+    seller = db.session.get(User, seller_id)
+    if not can_see_seller(seller):
+        abort(404)
+    return seller
+
+
+def account_or_404(account_id: int) -> Account:
+    """An account the signed-in user may see and change (its owner, or the owner's manager)."""
+    account = db.session.get(Account, account_id)
+    if account is None or not can_see_seller(account.owner):
+        abort(404)
+    return account

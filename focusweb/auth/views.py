@@ -1,0 +1,83 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db, limiter
+from ..htmx import render
+from ..models import User
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash to check when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirects)."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("home.index")
+    return target
+
+
+def _login_email_key() -> str:
+    return (request.form.get("email") or "").strip().casefold()[:254]
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def login():
+    """Show the sign-in form; sign the user in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"), 303)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = _authenticate(form.email.data.strip().casefold(), form.password.data)
+        if user is not None:
+            next_url = safe_next(request.args.get("next"))
+            session.clear()  # a fresh session: nothing from before sign-in carries over
+            login_user(user)
+            return redirect(next_url, 303)
+        form.password.errors.append("Wrong e-mail or password.")
+    status = 422 if request.method == "POST" else 200
+    return render("auth/login.html", form=form, status=status)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out, and end every other session of this user too."""
+    current_user.end_sessions()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"), 303)

@@ -1,0 +1,45 @@
+"""Template globals and filters: time zones, labels, asset URLs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import current_user
+
+from .assets import asset_url
+from .models import KIND_LABELS
+
+
+def user_zone() -> ZoneInfo:
+    """The signed-in user's time zone (UTC for anonymous visitors)."""
+    name = getattr(current_user, "timezone", None) or "UTC"
+    return ZoneInfo(name)
+
+
+def local(value: datetime | None) -> datetime | None:
+    """A UTC datetime shown in the signed-in user's time zone."""
+    return None if value is None else value.astimezone(user_zone())
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    moment = local(value)
+    return f"{moment:%a %-d %b %Y, %H:%M}"
+
+
+def format_time(value: datetime | None) -> str:
+    return "" if value is None else f"{local(value):%H:%M}"
+
+
+def format_date(value: date | None) -> str:
+    return "" if value is None else f"{value:%a %-d %b %Y}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(asset_url=asset_url, KIND_LABELS=KIND_LABELS)
+    app.jinja_env.filters.update(local=local, datetime=format_datetime, time=format_time, date=format_date)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,228 @@
+"""Fixtures in the flaskr shape: app, client, runner, plus sign-in and factories.
+
+The schema is built once per run through the migrations (as production builds it); each test
+then starts from empty tables. SQLite by default; TEST_DATABASE_URL points the run at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from focusweb import create_app
+from focusweb.extensions import db
+from focusweb.models import Account, AccountReview, Cadence, Meeting, User
+
+PASSWORD = "correct horse battery"
+CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def make_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "FOCUSWEB_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "SEND_FILE_MAX_AGE_DEFAULT": 31_536_000,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": False,
+        "MAIL_FROM": "FocusWeb <focusweb@test.invalid>",
+        "BASE_URL": "http://localhost",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One database per run, built by the migrations."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "focusweb-test.db")
+    app = create_app(make_config(url))
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+class Client(FlaskClient):
+    """A test client that sends a CSRF token with each POST, as the browser form would.
+
+    Each request runs in its own app context (its own ``g`` and database session), as in
+    production, rather than in the test's; afterwards the test's session forgets what it had
+    loaded, so assertions read what the request stored.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def csrf_token(self) -> str:
+        page = self.get("/", follow_redirects=True).get_data(as_text=True)
+        match = CSRF_IN_PAGE.search(page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        if csrf:
+            data = kwargs.setdefault("data", {})
+            if isinstance(data, dict) and "csrf_token" not in data:
+                data["csrf_token"] = self.csrf_token()
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Overrides a test module may replace to configure its app."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = create_app(make_config(database_url, **app_config))
+    app.test_client_class = Client
+    with app.app_context():
+        _empty_all_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Rows for tests, with sensible defaults."""
+
+    def __init__(self):
+        self._count = 0
+
+    def _next(self) -> int:
+        self._count += 1
+        return self._count
+
+    def user(self, role="seller", manager=None, email=None, password=PASSWORD, **fields) -> User:
+        n = self._next()
+        user = User(
+            email=email or f"{role}{n}@example.test",
+            name=fields.pop("name", f"{role.title()} {n}"),
+            role=role,
+            manager=manager,
+            **fields,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def team(self, sellers: int = 1) -> tuple[User, list[User]]:
+        manager = self.user("manager")
+        return manager, [self.user("seller", manager=manager) for _ in range(sellers)]
+
+    def account(self, owner: User, name: str | None = None, kind: str = "key", **fields) -> Account:
+        name = name or f"Account {self._next()}"
+        account = Account(owner=owner, name=name, name_key=Account.key_for(name), kind=kind, **fields)
+        db.session.add(account)
+        db.session.commit()
+        return account
+
+    def cadence(self, seller: User, **fields) -> Cadence:
+        values = dict(
+            every_weeks=1,
+            weekday=0,
+            local_time=time(9, 0),
+            timezone=seller.timezone,
+            minutes=30,
+            starts_on=date.today(),
+        )
+        values.update(fields)
+        cadence = Cadence(seller=seller, manager=seller.manager, **values)
+        db.session.add(cadence)
+        db.session.commit()
+        return cadence
+
+    def meeting(self, seller: User, scheduled_at: datetime | None = None, **fields) -> Meeting:
+        scheduled_at = scheduled_at or datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+        meeting = Meeting(
+            seller=seller,
+            manager=seller.manager,
+            scheduled_at=scheduled_at,
+            planned_minutes=fields.pop("planned_minutes", 30),
+            **fields,
+        )
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting
+
+    def review(self, meeting: Meeting, account: Account, **fields) -> AccountReview:
+        review = AccountReview(
+            meeting=meeting, account=account, position=fields.pop("position", len(meeting.reviews)), **fields
+        )
+        db.session.add(review)
+        db.session.commit()
+        return review
+
+
+@pytest.fixture
+def factory(app) -> Factory:
+    return Factory()
+
+
+class Auth:
+    def __init__(self, client: Client):
+        self._client = client
+
+    def login(self, user_or_email, password: str = PASSWORD):
+        email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)

@@ -1,0 +1,109 @@
+"""The application factory, configuration and the schema."""
+
+import pytest
+
+from focusweb import config, create_app
+
+
+def test_secret_key_required_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("FOCUSWEB_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        config.from_environment(str(tmp_path))
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("FOCUSWEB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    settings = config.from_environment(str(tmp_path))
+    assert settings["SESSION_COOKIE_SECURE"] and settings["SESSION_COOKIE_HTTPONLY"]
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_development_key_is_kept_between_starts(monkeypatch, tmp_path):
+    monkeypatch.setenv("FOCUSWEB_ENV", "development")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == first and len(first) == 64
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", "sqlite:///{instance}/focusweb.db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_database_url(monkeypatch, tmp_path, url, expected):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert config.database_url(str(tmp_path)) == expected.format(instance=tmp_path)
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(app):
+    from sqlalchemy import text
+
+    from focusweb.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_migrations_match_the_models(app):
+    """A model change without its migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from focusweb.extensions import db
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+def test_static_files_are_versioned_and_cached(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "/static/css/app.css?v=" in page
+    import re
+
+    url = re.search(r'href="(/static/css/app.css\?v=[0-9a-f]+)"', page).group(1)
+    response = client.get(url)
+    response.close()
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_no_other_host_in_pages(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "http://" not in page and "https://" not in page
+
+
+def test_security_headers(client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_create_app_reads_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("FOCUSWEB_ENV", "development")
+    monkeypatch.setenv("FOCUSWEB_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/focusweb.db"
+
+
+def test_migrations_go_down_and_up_again(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from focusweb.extensions import db
+
+    downgrade(revision="base")
+    assert "meetings" not in inspect(db.engine).get_table_names()
+    upgrade()
+    assert {"users", "accounts", "meetings", "account_reviews"} <= set(inspect(db.engine).get_table_names())
