@@ -213,6 +213,10 @@ class Meeting(db.Model):
         back_populates="meeting", order_by="Reschedule.created_at", cascade="all, delete-orphan"
     )
 
+    def touch(self) -> None:
+        """Record that something the read-along shows has changed (call in the same transaction)."""
+        self.version = (self.version or 0) + 1
+
     @property
     def is_finished(self) -> bool:
         return self.finished_at is not None
