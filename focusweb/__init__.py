@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .extensions import compress, csrf, db, htmx_extension, limiter, login_manager, migrate
@@ -42,6 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Streamed responses are left uncompressed: Flask-Compress would drop their close().
     app.config.setdefault("COMPRESS_STREAMS", False)
+    if app.config.get("PROXY_COUNT"):
+        # Trust X-Forwarded-For/-Proto/-Host only from the proxies we were told about.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)

@@ -69,4 +69,6 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS")),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "FocusWeb <focusweb@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # How many reverse proxies (load balancers) stand in front and set X-Forwarded-*.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0") or 0),
     }

@@ -107,3 +107,19 @@ def test_migrations_go_down_and_up_again(app):
     assert "meetings" not in inspect(db.engine).get_table_names()
     upgrade()
     assert {"users", "accounts", "meetings", "account_reviews"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_proxy_headers_are_trusted_only_when_configured(database_url):
+    from flask import request
+
+    from tests.conftest import make_config
+
+    for count, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = create_app(make_config(database_url, PROXY_COUNT=count))
+
+        @app.get("/_addr")
+        def addr():
+            return request.remote_addr
+
+        response = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.get_data(as_text=True) == expected
