@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..extensions import db
 from ..models import Account, AccountReview, Meeting, User, utcnow
@@ -273,9 +273,10 @@ def prep_status(seller: User, now: datetime | None = None) -> PrepStatus:
     if last:
         commitments = db.session.scalars(
             select(AccountReview)
-            .where(AccountReview.meeting_id == last.id, AccountReview.next_step != "")
+            .join(Account, Account.id == AccountReview.account_id)
+            .where(AccountReview.meeting_id == last.id, AccountReview.next_step != "", Account.archived_at.is_(None))
             .order_by(AccountReview.position)
-            .options(joinedload(AccountReview.account))
+            .options(contains_eager(AccountReview.account))
         ).all()
     today = local_today(seller.timezone, now)
     overdue = [step for step in open_next_steps(seller.id, today) if step.overdue]

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from ..models import Meeting, utcnow
@@ -17,27 +18,28 @@ CADENCE_FIELDS = ("every_weeks", "weekday", "local_time", "minutes", "timezone",
 
 
 @cache
-def timezone_choices() -> list[str]:
-    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+def timezone_choices() -> list[SelectChoice]:
+    names = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+    return [SelectChoice(name, name) for name in names]
 
 
 class CadenceForm(FlaskForm):
     every_weeks = RadioField(
         "How often",
-        choices=[(1, "Every week"), (2, "Every two weeks")],
+        choices=[SelectChoice(1, "Every week"), SelectChoice(2, "Every two weeks")],
         validators=[InputRequired(message="Choose every week or every two weeks.")],
         coerce=int,
     )
     weekday = SelectField(
         "Weekday",
-        choices=list(enumerate(WEEKDAYS)),
+        choices=[SelectChoice(number, name) for number, name in enumerate(WEEKDAYS)],
         validators=[InputRequired(message="Choose a weekday.")],
         coerce=int,
     )
     local_time = TimeField("Time", validators=[InputRequired(message="Give a time, e.g. 09:00.")])
     minutes = RadioField(
         "Length",
-        choices=[(30, "30 minutes"), (45, "45 minutes")],
+        choices=[SelectChoice(30, "30 minutes"), SelectChoice(45, "45 minutes")],
         validators=[InputRequired(message="Choose 30 or 45 minutes.")],
         coerce=int,
     )

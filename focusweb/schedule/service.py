@@ -100,18 +100,19 @@ def save_cadence(seller: User, manager: User, values: dict, now: datetime | None
     """Set a seller's cadence, replace the replaceable meetings of the old one, and create the new ones.
 
     Replaced: unstarted meetings from tomorrow (or the new first day, if later) that have no
-    answers and were never rescheduled. Today's meeting and anything with a history stay.
+    answers and were never rescheduled. A meeting due today (in the seller's or the cadence's
+    zone) and anything with a history stay.
     """
     now = now or utcnow()
-    cadence = db.session.scalar(select(Cadence).where(Cadence.seller_id == seller.id))
-    if cadence is None:
-        cadence = Cadence(seller_id=seller.id)
-        db.session.add(cadence)
+    cadence = db.session.scalar(select(Cadence).where(Cadence.seller_id == seller.id)) or Cadence(seller_id=seller.id)
     cadence.manager_id = manager.id
     for name in ("every_weeks", "weekday", "local_time", "timezone", "minutes", "starts_on"):
         setattr(cadence, name, values[name])
-    first_replaced = max(cadence.starts_on, local_today(cadence.timezone, now) + timedelta(days=1))
-    replace_from = at_local(first_replaced, time(0, 0), cadence.timezone)
+    db.session.add(cadence)
+    replace_from = max(
+        at_local(max(cadence.starts_on, local_today(zone, now) + timedelta(days=1)), time(0, 0), zone)
+        for zone in (cadence.timezone, seller.timezone)
+    )
     db.session.execute(
         delete(Meeting).where(
             Meeting.seller_id == seller.id,
