@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..accounts import service as accounts
 from ..extensions import db
 from ..htmx import render
-from ..models import Meeting, utcnow
+from ..nextsteps import service as nextsteps
+from ..schedule import service as schedule
 
 bp = Blueprint("home", __name__)
 
@@ -18,18 +18,14 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    """A seller's next meeting and book of accounts; a manager goes to their team."""
+    """A seller's next meeting and prep list; a manager goes to their team."""
     if current_user.is_manager:
         return redirect(url_for("team.index"), 303)
-    next_meeting = db.session.scalar(
-        select(Meeting)
-        .where(Meeting.seller_id == current_user.id, Meeting.finished_at.is_(None))
-        .where(Meeting.scheduled_at >= utcnow().replace(hour=0, minute=0, second=0, microsecond=0))
-        .order_by(Meeting.scheduled_at)
-        .limit(1)
-    )
-    groups = accounts.owner_accounts(current_user.id)
-    return render("home/seller.html", next_meeting=next_meeting, groups=groups)
+    schedule.top_up([current_user.id])
+    next_meeting = schedule.next_meeting(current_user)
+    later = schedule.meetings_after(next_meeting.meeting) if next_meeting else []
+    prep = nextsteps.prep_status(current_user)
+    return render("home/seller.html", next_meeting=next_meeting, later=later, prep=prep)
 
 
 @bp.get("/healthz")

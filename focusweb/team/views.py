@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..htmx import render
 from ..models import Account, User
+from ..schedule import service as schedule
 
 bp = Blueprint("team", __name__)
 
@@ -31,4 +32,5 @@ def index():
     sellers = db.session.scalars(
         select(User).where(User.manager_id == current_user.id, User.role == "seller").order_by(User.name)
     ).all()
+    schedule.top_up([seller.id for seller in sellers])
     return render("team/index.html", sellers=sellers, counts=counts)

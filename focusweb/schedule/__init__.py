@@ -1,0 +1,1 @@
+"""Scheduling: a seller's cadence, the meetings created from it, and rescheduling with a reason."""
