@@ -67,7 +67,8 @@ def team(factory):
     Steps due in the last 90 days: A1 done early (on time), B1 not done later (slipped),
     C1 done before its date (on time), A2 still open and 3 days overdue. Share 2 of 4 = 50 %.
     Open: A2 (overdue), C2 (in 7 days), D3 (in 10 days; it replaced D1). E1's account is archived.
-    Preparation since m3: A (account edited) and B (a filled card in m4) of A, B, C, D: 2 of 4.
+    Preparation since m3: A and B have a filled card in m4 (C's was left empty; D's account was
+    only renamed): 2 of 4.
     """
     manager, (seller, quiet) = factory.team(sellers=2)
     other_manager, (stranger,) = factory.team()
@@ -91,10 +92,12 @@ def team(factory):
     _card(m3, d, 0, "Delta contract", due_days_ago=-10)
     m4 = Meeting(seller=seller, manager=manager, scheduled_at=_at(-1), planned_minutes=30)
     db.session.add(m4)
-    prep = _card(m4, b, 0)
+    prep_a, prep_b, prep_c = _card(m4, a, 0), _card(m4, b, 1), _card(m4, c, 2)
     db.session.flush()
-    prep.notes, prep.updated_at = "Bravo wants a call", datetime.now(UTC)
-    a.updated_at = datetime.now(UTC) - timedelta(hours=1)
+    prep_a.outcome, prep_a.outcome_at, prep_a.updated_at = "done", datetime.now(UTC), datetime.now(UTC)
+    prep_b.notes, prep_b.updated_at = "Bravo wants a call", datetime.now(UTC)
+    prep_c.updated_at = datetime.now(UTC)
+    d.name, d.updated_at = "Delta Corp", datetime.now(UTC)
     # The other team's seller has steps too; none of them may show up here.
     theirs = _held(stranger, 7, late_minutes=0)
     _card(theirs, _account(stranger, "Stranger Co"), 0, "Their step", due_days_ago=2)

@@ -5,6 +5,7 @@ Definitions (SPEC.md "Between meetings", docs/data-model.md):
   scheduled time; *rescheduled* when it has Reschedule rows;
 - a *step* is a review's next step in a finished meeting; it is *open* until a later review
   records its outcome, or a newer finished meeting gives the account a newer step;
+- *preparation*: accounts with a card filled in since the last finished meeting;
 - *overdue*: open and its projection date has passed (in the seller's time zone);
 - *done by its projection date*: the outcome "done" was recorded on or before that date;
   the share counts the steps whose projection date fell in the last 90 days (before today);
@@ -216,7 +217,12 @@ def _aware(value: datetime) -> datetime:
 
 
 def _add_preparation(health: dict[int, SellerHealth], ids: list[int]) -> None:
-    """Active Key/Target accounts, and which were updated (account or a filled-in card) since the last meeting."""
+    """Active Key/Target accounts, and which have a card filled in since the last finished meeting.
+
+    Prep happens on the meeting's own cards (SPEC.md "Before"), so a card with notes, a next
+    step or last time's outcome saved after the last meeting ended is what "updated" means;
+    an account merely created or renamed is not preparation.
+    """
     filled = or_(AccountReview.notes != "", AccountReview.next_step != "", AccountReview.outcome.is_not(None))
     last_card = (
         select(AccountReview.account_id, func.max(AccountReview.updated_at).label("at"))
@@ -235,10 +241,7 @@ def _add_preparation(health: dict[int, SellerHealth], ids: list[int]) -> None:
         entry = health[account.owner_id]
         entry.accounts.append(account)
         since = entry.last_finished_at
-        if since is None:
-            continue
-        touched = [account.updated_at, _aware(card_at) if card_at else None]
-        if any(moment is not None and moment > since for moment in touched):
+        if since is not None and card_at is not None and _aware(card_at) > since:
             entry.prepared_ids.add(account.id)
 
 

@@ -27,7 +27,7 @@
     var id = current ? current.id : null;
     if (id && id !== lastCurrent && !typingNote()) {
       var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-      current.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
+      current.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
     }
     lastCurrent = id;
   }
