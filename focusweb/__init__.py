@@ -75,12 +75,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .auth.views import bp as auth_bp
+    from .calendar.views import bp as calendar_bp
     from .home.views import bp as home_bp
+    from .live.views import bp as live_bp
     from .nextsteps.views import bp as nextsteps_bp
     from .schedule.views import bp as schedule_bp
     from .team.views import bp as team_bp
 
-    for blueprint in (auth_bp, home_bp, accounts_bp, team_bp, schedule_bp, nextsteps_bp):
+    for blueprint in (auth_bp, home_bp, accounts_bp, team_bp, schedule_bp, nextsteps_bp, live_bp, calendar_bp):
         app.register_blueprint(blueprint)
 
 

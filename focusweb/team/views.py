@@ -1,36 +1,36 @@
-"""The manager's team: each seller and their accounts."""
+"""The manager's team: each seller's meeting health, the figures behind it, and their accounts."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from ..extensions import db
 from ..htmx import render
-from ..models import Account, User
 from ..schedule import service as schedule
+from . import service
 
 bp = Blueprint("team", __name__)
 
 
-@bp.get("/team")
+@bp.before_request
 @login_required
-def index():
-    """The signed-in manager's sellers, with how many Key and Target accounts each has."""
+def require_manager():
+    """Team pages are the manager's; anyone else finds nothing here."""
     if not current_user.is_manager:
         abort(404)
-    counts = dict(
-        ((owner_id, kind), count)
-        for owner_id, kind, count in db.session.execute(
-            select(Account.owner_id, Account.kind, func.count())
-            .join(User, User.id == Account.owner_id)
-            .where(User.manager_id == current_user.id, Account.archived_at.is_(None))
-            .group_by(Account.owner_id, Account.kind)
-        )
-    )
-    sellers = db.session.scalars(
-        select(User).where(User.manager_id == current_user.id, User.role == "seller").order_by(User.name)
-    ).all()
-    schedule.top_up([seller.id for seller in sellers])
-    return render("team/index.html", sellers=sellers, counts=counts)
+
+
+@bp.get("/team")
+def index():
+    """Per seller: next meeting, preparation, meetings on time and rescheduled, next steps."""
+    schedule.top_up(service.team_seller_ids(current_user.id))
+    return render("team/index.html", team=service.team_health(current_user.id))
+
+
+@bp.get("/team/<int:seller_id>")
+def seller(seller_id: int):
+    """The meetings, accounts and steps behind one seller's figures on the team page."""
+    team = service.team_health(current_user.id, seller_id=seller_id)
+    if not team:
+        abort(404)
+    return render("team/seller.html", health=team[0])

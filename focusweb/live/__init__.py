@@ -1,0 +1,1 @@
+"""The manager's read-along of a running meeting, manager notes, the door sign, and field topics."""
