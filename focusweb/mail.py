@@ -52,11 +52,15 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
+def already_queued(dedupe_key: str) -> bool:
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
 def queue(
     kind: str, recipient: str, subject: str, body: str, dedupe_key: str, meeting_id: int | None = None
 ) -> OutboxMessage | None:
     """Add a message to the session (the caller commits), unless one with this dedupe key exists."""
-    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+    if already_queued(dedupe_key):
         return None
     message = OutboxMessage(
         kind=kind, recipient=recipient, subject=subject, body=body, dedupe_key=dedupe_key, meeting_id=meeting_id

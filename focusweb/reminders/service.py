@@ -102,7 +102,14 @@ def _step_lines(steps: list[AccountReview]) -> list[str]:
     return lines
 
 
+def _prep_key(meeting: Meeting) -> str:
+    # The scheduled time is part of the key: a meeting moved to another day gets its own reminder.
+    return f"prep:{meeting.id}:{meeting.scheduled_at:%Y%m%dT%H%M}"
+
+
 def _queue_prep(seller: User, meeting: Meeting, local_today: date) -> OutboxMessage | None:
+    if mail.already_queued(_prep_key(meeting)):
+        return None
     zone = ZoneInfo(seller.timezone)
     when = meeting.scheduled_at.astimezone(zone)
     prep = prep_list(seller, local_today + timedelta(days=1))
@@ -126,7 +133,7 @@ def _queue_prep(seller: User, meeting: Meeting, local_today: date) -> OutboxMess
         recipient=seller.email,
         subject=f"Tomorrow {when:%H:%M}: focus meeting with {meeting.manager.name}",
         body="\n".join(lines),
-        dedupe_key=f"prep:{meeting.id}:{meeting.scheduled_at:%Y%m%dT%H%M}",
+        dedupe_key=_prep_key(meeting),
         meeting_id=meeting.id,
     )
 
@@ -158,13 +165,15 @@ def queue_reminders(now: datetime) -> list[OutboxMessage]:
         if seller.remind_prep:
             for meeting in _meetings_on(seller, today + timedelta(days=1)):
                 queued.append(_queue_prep(seller, meeting, today))
-        if seller.remind_due or seller.remind_overdue:
+        want_due = seller.remind_due and not mail.already_queued(f"due:{seller.id}:{today}")
+        want_overdue = seller.remind_overdue and not mail.already_queued(f"overdue:{seller.id}:{today}")
+        if want_due or want_overdue:
             steps = open_steps(seller.id)
             due = [step for step in steps if step.projection_date == today]
             overdue = [step for step in steps if step.projection_date == today - timedelta(days=1)]
-            if seller.remind_due and due:
+            if want_due and due:
                 queued.append(_queue_steps(seller, "due", due, today))
-            if seller.remind_overdue and overdue:
+            if want_overdue and overdue:
                 queued.append(_queue_steps(seller, "overdue", overdue, today))
     return [message for message in queued if message is not None]
 
