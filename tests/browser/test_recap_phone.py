@@ -54,9 +54,10 @@ def test_recap_page_reads_on_a_phone_without_sideways_scroll(phone, live_server)
     expect(phone.get_by_role("heading", name="The plan")).to_be_visible()
     expect(phone.get_by_text("Phone recap step 0").first).to_be_visible()
     expect(phone.get_by_text("<b>markup</b>", exact=False).first).to_be_visible()
-    expect(phone.get_by_role("link", name="Download PDF")).to_have_attribute("href", f"/meetings/{meeting_id}/recap.pdf")
+    download_link = phone.get_by_role("link", name="Download PDF")
+    expect(download_link).to_have_attribute("href", f"/meetings/{meeting_id}/recap.pdf")
     expect(phone.get_by_role("button", name="Send again")).to_be_visible()
     assert sideways_overflow(phone) == 0
     with phone.expect_download() as download:
-        phone.get_by_role("link", name="Download PDF").click()
+        download_link.click()
     assert download.value.suggested_filename.startswith("focus-recap-sam-seller-")
