@@ -385,3 +385,32 @@ def test_send_outbox_command(app, runner, team, meeting, start_smtp):
     assert result.exit_code == 0, result.output
     assert "2 sent, 0 failed" in result.output
     assert len(inbox.messages) == 2
+
+
+def test_a_request_that_queued_mail_delivers_it_after_the_response(app, team, meeting, start_smtp):
+    import time
+
+    from flask import g
+
+    inbox = start_smtp()
+    app.config["OUTBOX_SEND_AFTER_RESPONSE"] = True
+    finished_signal(meeting)  # the rows are committed before the response goes
+    with app.test_request_context("/meetings/finish"):
+        g.outbox_queued = True
+        response = app.process_response(app.response_class("finished"))
+    response.close()  # the server has sent the response: the delivery thread starts
+    deadline = time.monotonic() + 20
+    while "e-mailed to" not in service.mail_summary(meeting) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        db.session.rollback()  # a fresh transaction sees the thread's commits
+    assert "e-mailed to" in service.mail_summary(meeting)
+    assert len(inbox.messages) == 2
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"), [(False, "No mail server is configured"), (True, "The recap e-mail is on its way.")]
+)
+def test_mail_summary_before_sending(app, meeting, server, expected):
+    app.config["MAIL_SERVER"] = "127.0.0.1" if server else ""
+    finished_signal(meeting)
+    assert expected in service.mail_summary(meeting)

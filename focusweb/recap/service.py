@@ -246,6 +246,19 @@ def sends(meeting: Meeting) -> list[OutboxMessage]:
     ).all()
 
 
+def mail_summary(meeting: Meeting) -> str:
+    """One line on the recap e-mails, for pages that link to the recap (e.g. the finished meeting)."""
+    rows = sends(meeting)
+    if rows and all(row.sent_at for row in rows):
+        return "The recap was e-mailed to " + " and ".join(row.recipient for row in rows) + "."
+    failed = [row for row in rows if row.sent_at is None and row.last_error]
+    if failed:
+        return f"The recap was not sent: {failed[0].last_error}"
+    if not mail.mail_configured():
+        return f"The recap was not sent: {mail.NOT_CONFIGURED}"
+    return "The recap e-mail is on its way."
+
+
 def send_again(meeting: Meeting) -> mail.DeliveryReport:
     """Queue what is missing (idempotent), then try every unsent recap e-mail of the meeting now."""
     queue_recap(meeting)
