@@ -49,10 +49,12 @@ class DeliveryReport:
 
 
 def mail_configured() -> bool:
+    """True when MAIL_SERVER is set."""
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
 def already_queued(dedupe_key: str) -> bool:
+    """True when a message with this dedupe key exists (sent or not)."""
     return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
 
 
@@ -151,6 +153,7 @@ def _describe(error: Exception) -> str:
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
+    """The e-mail of an outbox row: plain-text body, and its PDF attachment if it has one."""
     config = current_app.config
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]

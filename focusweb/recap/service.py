@@ -166,15 +166,18 @@ def slug(text: str) -> str:
 
 
 def file_name(recap: Recap) -> str:
+    """focus-recap-<seller>-<date>.pdf"""
     seller = slug(recap.seller.name) or f"seller-{recap.seller.id}"
     return f"focus-recap-{seller}-{recap.day.isoformat()}.pdf"
 
 
 def render_pdf(recap: Recap, paper_size: str) -> bytes:
+    """The recap PDF (templates/pdf/recap.html) on A4 or Letter."""
     return pdf.render_pdf("pdf/recap.html", paper_size=paper_size, recap=recap)
 
 
 def meeting_url(meeting: Meeting) -> str:
+    """The recap page's address for e-mails (BASE_URL)."""
     return f"{current_app.config['BASE_URL']}/meetings/{meeting.id}/recap"
 
 
@@ -201,6 +204,7 @@ def plain_text(recap: Recap) -> str:
 
 
 def recap_key(meeting: Meeting, email: str) -> str:
+    """One recap e-mail per meeting and recipient, ever."""
     return f"recap:{meeting.id}:{email}"
 
 
