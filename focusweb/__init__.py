@@ -51,8 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_pages(app)
 
-    from . import cli, security, templating
+    from . import cli, mail, recap, security, templating
 
+    mail.init_app(app)
+    recap.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
@@ -79,10 +81,14 @@ def _register_blueprints(app: Flask) -> None:
     from .home.views import bp as home_bp
     from .live.views import bp as live_bp
     from .nextsteps.views import bp as nextsteps_bp
+    from .recap.views import bp as recap_bp
     from .schedule.views import bp as schedule_bp
+    from .settings.views import bp as settings_bp
     from .team.views import bp as team_bp
 
-    for blueprint in (auth_bp, home_bp, accounts_bp, team_bp, schedule_bp, nextsteps_bp, live_bp, calendar_bp):
+    for blueprint in (
+        auth_bp, home_bp, accounts_bp, team_bp, schedule_bp, nextsteps_bp, live_bp, calendar_bp, recap_bp, settings_bp
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -10,13 +10,15 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from . import mail
 from .accounts import service as accounts
 from .extensions import db
-from .models import ROLES, User
+from .models import ROLES, User, utcnow
+from .reminders import service as reminders
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, import_accounts, seed_demo):
+    for command in (create_user, import_accounts, seed_demo, send_outbox, send_reminders):
         app.cli.add_command(command)
 
 
@@ -92,3 +94,19 @@ def seed_demo():
     from .demo import seed
 
     click.echo(seed())
+
+
+@click.command("send-outbox")
+@click.option("--limit", default=200, show_default=True, help="At most this many e-mails per run.")
+def send_outbox(limit: int):
+    """Deliver queued e-mails (recaps, reminders); failed ones are tried again later (cron)."""
+    click.echo(f"outbox: {mail.deliver_pending(limit=limit)}")
+
+
+@click.command("send-reminders")
+def send_reminders():
+    """Queue the reminders due now (each once), then deliver the outbox. Meant for cron every 15 minutes."""
+    queued = reminders.queue_reminders(utcnow())
+    db.session.commit()
+    click.echo(f"reminders: {len(queued)} queued")
+    click.echo(f"outbox: {mail.deliver_pending()}")

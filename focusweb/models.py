@@ -338,6 +338,8 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the latest attempt began: shown with its result, and a lease so two senders never send one row twice.
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

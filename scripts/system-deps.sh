@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system libraries FocusWeb needs, when they are missing and we may (root + apt-get).
-#   scripts/system-deps.sh run    WeasyPrint's Pango/HarfBuzz and a font (for the recap PDF)
+#   scripts/system-deps.sh run    WeasyPrint's Pango/HarfBuzz and fonts (for the recap PDF: Latin, CJK, emoji)
 #   scripts/system-deps.sh test   the above, plus Debian's chromium for the browser tests
 set -u
 need=()
@@ -9,6 +9,10 @@ have_lib libpango-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 have_lib libharfbuzz-subset.so.0 || need+=(libharfbuzz0b libharfbuzz-subset0)
 have_lib libfontconfig.so.1 || need+=(libfontconfig1)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# Without them Chinese, Japanese, Korean and emoji in notes print as empty boxes in the recap.
+have_font() { fc-list 2>/dev/null | grep -q "$1"; }
+have_font "Noto Sans CJK" || need+=(fonts-noto-cjk)
+have_font "Noto Color Emoji" || need+=(fonts-noto-color-emoji)
 if [ "${1:-run}" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi

@@ -83,7 +83,8 @@ def test_calendar_page_shows_the_absolute_feed_url_and_rotating_stops_the_old_on
     page = client.get("/calendar").get_data(as_text=True)
     assert f'value="http://localhost/calendar/{old_secret}.ics"' in page
     assert f'href="webcal://localhost/calendar/{old_secret}.ics"' in page
-    assert re.search(r'<a href="/calendar"[^>]*>Calendar</a>', page)
+    settings = client.get("/settings").get_data(as_text=True)
+    assert re.search(r'<a class="button small" href="/calendar">Open</a>', settings)
 
     response = client.post("/calendar/rotate")
     assert response.status_code == 303

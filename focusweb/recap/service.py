@@ -1,0 +1,271 @@
+"""The action-plan recap of a finished meeting: what it says, its PDF, and its e-mails.
+
+Times are shown in the reader's time zone and the PDF is laid out on the reader's paper size
+(User.paper_size): each person prints on their own printer, so the seller and the manager may
+get different PDFs of the same meeting. E-mails queue without the PDF (finishing a meeting stays
+fast whatever its length); it is rendered for each recipient at delivery, see focusweb.mail.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import mail, pdf
+from ..extensions import db
+from ..models import KIND_LABELS, AccountReview, ManagerNote, Meeting, OutboxMessage, User
+
+ON_TIME_MINUTES = 5
+KIND_ORDER = {"key": 0, "target": 1}
+
+
+@dataclass
+class AccountItem:
+    """One account as the recap prints it."""
+
+    name: str
+    kind: str
+    last_step: str
+    last_date: date | None
+    last_status: str  # "done", "not done", "slipped", "not marked", or "" when there was no step
+    notes: str
+    next_step: str
+    projection_date: date | None
+    shared_notes: list[str] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass
+class Recap:
+    meeting: Meeting
+    seller: User
+    manager: User
+    zone: ZoneInfo
+    accounts: list[AccountItem]
+    skipped: list[str]
+
+    def _local(self, moment: datetime | None) -> datetime | None:
+        return None if moment is None else moment.astimezone(self.zone)
+
+    @property
+    def day(self) -> date:
+        return self._local(self.meeting.scheduled_at).date()
+
+    @property
+    def scheduled(self) -> datetime:
+        return self._local(self.meeting.scheduled_at)
+
+    @property
+    def started(self) -> datetime | None:
+        return self._local(self.meeting.started_at)
+
+    @property
+    def finished(self) -> datetime | None:
+        return self._local(self.meeting.finished_at)
+
+    @property
+    def minutes_late(self) -> int:
+        started = self.meeting.started_at or self.meeting.scheduled_at
+        return max(0, round((started - self.meeting.scheduled_at).total_seconds() / 60))
+
+    @property
+    def on_time(self) -> bool:
+        return self.minutes_late <= ON_TIME_MINUTES
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.meeting.started_at is None or self.meeting.finished_at is None:
+            return None
+        return round((self.meeting.finished_at - self.meeting.started_at).total_seconds() / 60)
+
+    @property
+    def plan(self) -> list[AccountItem]:
+        """Every next step, soonest projection date first (the timeline)."""
+        steps = [item for item in self.accounts if item.next_step]
+        return sorted(steps, key=lambda item: (item.projection_date or date.max, item.name.casefold()))
+
+    @property
+    def title(self) -> str:
+        return f"{self.seller.name} with {self.manager.name}"
+
+
+def _last_time(review: AccountReview) -> tuple[str, date | None, str]:
+    previous = review.previous_review
+    if previous is None or not previous.next_step:
+        return "", None, ""
+    if review.outcome == "done":
+        status = "done"
+    elif review.outcome == "not_done":
+        status = "slipped" if review.is_slipped else "not done"
+    else:
+        status = "not marked"
+    return previous.next_step, previous.projection_date, status
+
+
+def shared_notes_by_review(meeting_id: int) -> dict[int, list[str]]:
+    """The manager's shared notes of a meeting; private notes are filtered here, in the query."""
+    rows = db.session.execute(
+        select(ManagerNote.review_id, ManagerNote.text)
+        .join(AccountReview, AccountReview.id == ManagerNote.review_id)
+        .where(AccountReview.meeting_id == meeting_id, ManagerNote.private.is_(False), ManagerNote.text != "")
+        .order_by(ManagerNote.id)
+    )
+    notes: dict[int, list[str]] = defaultdict(list)
+    for review_id, text in rows:
+        notes[review_id].append(text)
+    return notes
+
+
+def build(meeting: Meeting, reader: User) -> Recap:
+    """The recap of a finished meeting as ``reader`` sees it (their time zone)."""
+    reviews = db.session.scalars(
+        select(AccountReview)
+        .where(AccountReview.meeting_id == meeting.id)
+        .options(selectinload(AccountReview.account), selectinload(AccountReview.previous_review))
+        .order_by(AccountReview.position)
+    ).all()
+    notes = shared_notes_by_review(meeting.id)
+    reviews = sorted(reviews, key=lambda review: (KIND_ORDER[review.account.kind], review.position))
+    accounts = []
+    for review in reviews:
+        if review.skipped:
+            continue
+        last_step, last_date, last_status = _last_time(review)
+        accounts.append(
+            AccountItem(
+                name=review.account.name,
+                kind=review.account.kind,
+                last_step=last_step,
+                last_date=last_date,
+                last_status=last_status,
+                notes=review.notes,
+                next_step=review.next_step,
+                projection_date=review.projection_date,
+                shared_notes=notes.get(review.id, []),
+            )
+        )
+    skipped = [review.account.name for review in reviews if review.skipped]
+    return Recap(meeting, meeting.seller, meeting.manager, ZoneInfo(reader.timezone or "UTC"), accounts, skipped)
+
+
+def slug(text: str) -> str:
+    """ASCII file-name part: 'Zoë Ødegård' -> 'zoe-degard'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def file_name(recap: Recap) -> str:
+    """focus-recap-<seller>-<date>.pdf"""
+    seller = slug(recap.seller.name) or f"seller-{recap.seller.id}"
+    return f"focus-recap-{seller}-{recap.day.isoformat()}.pdf"
+
+
+def render_pdf(recap: Recap, paper_size: str) -> bytes:
+    """The recap PDF (templates/pdf/recap.html) on A4 or Letter."""
+    return pdf.render_pdf("pdf/recap.html", paper_size=paper_size, recap=recap)
+
+
+def meeting_url(meeting: Meeting) -> str:
+    """The recap page's address for e-mails (BASE_URL)."""
+    return f"{current_app.config['BASE_URL']}/meetings/{meeting.id}/recap"
+
+
+def plain_text(recap: Recap) -> str:
+    """The e-mail body: the plan as plain text, readable in any mail client."""
+    lines = [
+        f"Action plan from the focus meeting of {recap.title}, {recap.day:%a %-d %b %Y}.",
+        "",
+        "THE PLAN",
+        "",
+    ]
+    for item in recap.plan:
+        when = f"{item.projection_date:%a %-d %b %Y}" if item.projection_date else "no date"
+        lines += [f"{when} - {item.name} ({item.kind_label})", f"    {item.next_step}", ""]
+    if not recap.plan:
+        lines += ["No next steps were recorded.", ""]
+    if recap.skipped:
+        lines += [f"Skipped this time: {', '.join(recap.skipped)}", ""]
+    lines += [
+        "The full recap (notes, last steps, shared manager notes) is attached as a PDF",
+        f"and online: {meeting_url(recap.meeting)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def recap_key(meeting: Meeting, email: str) -> str:
+    """One recap e-mail per meeting and recipient, ever."""
+    return f"recap:{meeting.id}:{email}"
+
+
+def queue_recap(meeting: Meeting, **_) -> list[OutboxMessage]:
+    """Receiver of meeting_finished: queue the recap e-mail to the seller and the manager (no commit).
+
+    Runs inside the finishing transaction, so the rows commit with the finish or not at all.
+    """
+    queued = []
+    for person in (meeting.seller, meeting.manager):
+        if person is None:
+            continue
+        recap = build(meeting, person)
+        message = mail.queue(
+            kind="recap",
+            recipient=person.email,
+            subject=f"Focus meeting recap: {recap.title}, {recap.day:%-d %b %Y}",
+            body=plain_text(recap),
+            dedupe_key=recap_key(meeting, person.email),
+            meeting_id=meeting.id,
+        )
+        if message is not None:
+            queued.append(message)
+    return queued
+
+
+def recap_attachment(message: OutboxMessage) -> tuple[bytes, str]:
+    """The PDF for one queued recap e-mail, on the recipient's paper, in their time zone."""
+    meeting = db.session.get(Meeting, message.meeting_id)
+    if meeting is None:
+        raise LookupError("the meeting of this recap no longer exists")
+    reader = db.session.scalar(select(User).where(User.email == message.recipient)) or meeting.seller
+    recap = build(meeting, reader)
+    return render_pdf(recap, reader.paper_size), file_name(recap)
+
+
+def sends(meeting: Meeting) -> list[OutboxMessage]:
+    """Every recap e-mail of a meeting, to show who got it, when, and what went wrong."""
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.meeting_id == meeting.id, OutboxMessage.kind == "recap")
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def mail_summary(meeting: Meeting) -> str:
+    """One line on the recap e-mails, for pages that link to the recap (e.g. the finished meeting)."""
+    rows = sends(meeting)
+    if rows and all(row.sent_at for row in rows):
+        return "The recap was e-mailed to " + " and ".join(row.recipient for row in rows) + "."
+    failed = [row for row in rows if row.sent_at is None and row.last_error]
+    if failed:
+        return f"The recap was not sent: {failed[0].last_error}"
+    if not mail.mail_configured():
+        return f"The recap was not sent: {mail.NOT_CONFIGURED}"
+    return "The recap e-mail is on its way."
+
+
+def send_again(meeting: Meeting) -> mail.DeliveryReport:
+    """Queue what is missing (idempotent), then try every unsent recap e-mail of the meeting now."""
+    queue_recap(meeting)
+    db.session.commit()
+    unsent = [message.id for message in sends(meeting) if message.sent_at is None]
+    return mail.deliver_pending(ids=unsent)
