@@ -87,7 +87,16 @@ def _register_blueprints(app: Flask) -> None:
     from .team.views import bp as team_bp
 
     for blueprint in (
-        auth_bp, home_bp, accounts_bp, team_bp, schedule_bp, nextsteps_bp, live_bp, calendar_bp, recap_bp, settings_bp
+        auth_bp,
+        home_bp,
+        accounts_bp,
+        team_bp,
+        schedule_bp,
+        nextsteps_bp,
+        live_bp,
+        calendar_bp,
+        recap_bp,
+        settings_bp,
     ):
         app.register_blueprint(blueprint)
 
