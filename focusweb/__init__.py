@@ -71,9 +71,10 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .auth.views import bp as auth_bp
     from .home.views import bp as home_bp
+    from .meetings.views import bp as meetings_bp
     from .team.views import bp as team_bp
 
-    for blueprint in (auth_bp, home_bp, accounts_bp, team_bp):
+    for blueprint in (auth_bp, home_bp, accounts_bp, team_bp, meetings_bp):
         app.register_blueprint(blueprint)
 
 
