@@ -251,5 +251,7 @@ def finish(meeting_id: int):
         abort(409, "Start the meeting before you finish it.")
     missing = service.finish(meeting)
     if missing:
-        return render("meetings/missing.html", meeting=meeting, missing=missing, status=422)
+        response = render("meetings/missing.html", meeting=meeting, missing=missing, status=422)
+        response.headers["HX-Push-Url"] = "false"  # a reload shows the meeting again, not a POST-only URL
+        return response
     return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)

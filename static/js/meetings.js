@@ -149,9 +149,22 @@
     event.preventDefault();
     var target = event.target;
     var submitter = event.submitter;
-    state.waiting.push({ ready: waitFor, go: function () { target.requestSubmit(submitter); } });
+    state.waiting.push({ ready: waitFor, go: function () { submitAgain(target, submitter); } });
     if (!own && !state.inflight) saveNow(form);
   });
+
+  // The save we waited for may have swapped the form for a fresh copy (the conflict panel): submit that one.
+  function submitAgain(form, submitter) {
+    if (!form.isConnected && form.id) {
+      var fresh = document.getElementById(form.id);
+      if (!fresh) return;
+      submitter = submitter && submitter.name
+        ? fresh.querySelector('[name="' + submitter.name + '"][value="' + submitter.value + '"]')
+        : fresh.querySelector('[type="submit"]');
+      form = fresh;
+    }
+    form.requestSubmit(submitter || undefined);
+  }
 
   // Plain links (the account list): go once the card is saved.
   document.addEventListener("click", function (event) {
