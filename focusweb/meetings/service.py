@@ -197,8 +197,10 @@ def save_review(review: AccountReview, values: dict, base_version: int) -> SaveR
             # Another save slipped in between our read and our write: judge against what it stored.
             db.session.rollback()
             return _conflict(review, values, errors)
+        version = review.version + 1
         meeting.touch()
         db.session.commit()
+        return SaveResult(version=version, errors=errors)
     return SaveResult(version=review.version, errors=errors)
 
 

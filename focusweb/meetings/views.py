@@ -141,6 +141,7 @@ def _card_context(meeting, review, form, conflict=None, errors=None) -> dict:
         "review": review,
         "form": form,
         "save_url": url_for("meetings.save", meeting_id=meeting.id, review_id=review.id) if review else "",
+        "has_previous": review is not None and review.previous_review_id is not None,
         "conflict": _conflict_rows(form, conflict or {}),
         "errors": errors or {},
     }
@@ -194,13 +195,14 @@ def save(meeting_id: int, review_id: int):
     if form.version.errors:
         abort(400, "The card was sent without its version. Reload the page.")
     values = {name: form[name].data for name in service.CARD_FIELDS if name in request.form and not form[name].errors}
+    context = _card_context(meeting, review, form)  # now: the save's commit expires the loaded rows
     result = service.save_review(review, values, form.version.data)
     errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
     status = 409 if result.conflict else 422 if errors else 200
     if not result.conflict:
         form.version.data = result.version
     if wants_fragment():
-        context = _card_context(meeting, review, form, result.conflict, errors)
+        context.update(conflict=_conflict_rows(form, result.conflict), errors=errors)
         return render("meetings/show.html", "autosave", status=status, fragment=True, **context)
     if status == 200:
         return _after_card(meeting, review, request.form.get("go", ""))

@@ -219,3 +219,25 @@ def test_the_demo_sellers_meeting_today_opens(phone, live_server):
     expect(phone.get_by_label(PROJECTION_DATE)).to_be_visible()
     expect(phone.get_by_text(re.compile(r"^\d+ of \d+ accounts$"))).to_be_visible()  # others may add accounts
     assert sideways_overflow(phone) == 0
+
+
+def test_a_failed_save_keeps_the_text_and_retries(phone, live_server, own_meeting):
+    email, meeting_id = own_meeting
+    sign_in(phone, email)
+    phone.goto(f"/meetings/{meeting_id}")
+    failures = []
+
+    def flaky_network(route):
+        if route.request.headers.get("hx-request") and not failures:
+            failures.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    phone.route("**/reviews/*", flaky_network)
+    phone.get_by_label(NEXT_STEP).fill("Written on a train")
+    expect(phone.locator(".save-status")).to_have_text("Not saved — retrying")
+    expect(phone.get_by_label(NEXT_STEP)).to_have_value("Written on a train")
+    expect(phone.locator(".save-status")).to_have_text("Saved")
+    assert len(failures) == 1
+    assert stored_reviews(live_server, meeting_id)[0][2] == "Written on a train"
