@@ -129,6 +129,7 @@ def _page(meeting, reviews, review, form, status=200, conflict=None):
         reviews=reviews,
         index=reviews.index(review) + 1 if review else 0,
         now=utcnow(),
+        on_time=service.started_on_time(meeting),
         meeting_date=service.meeting_date(meeting),
         **_card_context(meeting, review, form, conflict),
     )
@@ -195,7 +196,7 @@ def save(meeting_id: int, review_id: int):
     if form.version.errors:
         abort(400, "The card was sent without its version. Reload the page.")
     values = {name: form[name].data for name in service.CARD_FIELDS if name in request.form and not form[name].errors}
-    context = _card_context(meeting, review, form)  # now: the save's commit expires the loaded rows
+    context = _card_context(meeting, review, form)  # before the save: its commit expires the rows read here
     result = service.save_review(review, values, form.version.data)
     errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
     status = 409 if result.conflict else 422 if errors else 200
