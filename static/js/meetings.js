@@ -205,5 +205,5 @@
     timer.parentElement.classList.toggle("over", seconds > Number(timer.dataset.planned));
   }
   window.setInterval(tick, 1000);
-  document.addEventListener("DOMContentLoaded", tick);
+  tick(); // a deferred script runs once the page is parsed
 })();
