@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -14,6 +15,20 @@ from . import config as config_module
 from .extensions import compress, csrf, db, htmx_extension, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# One package per area, each with a blueprint `bp` in its views module.
+AREAS = (
+    "auth",
+    "home",
+    "accounts",
+    "team",
+    "schedule",
+    "nextsteps",
+    "meetings",
+    "live",
+    "recap",
+    "calendar",
+    "settings",
+)
 
 
 class FocusWeb(Flask):
@@ -75,30 +90,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts.views import bp as accounts_bp
-    from .auth.views import bp as auth_bp
-    from .calendar.views import bp as calendar_bp
-    from .home.views import bp as home_bp
-    from .live.views import bp as live_bp
-    from .nextsteps.views import bp as nextsteps_bp
-    from .recap.views import bp as recap_bp
-    from .schedule.views import bp as schedule_bp
-    from .settings.views import bp as settings_bp
-    from .team.views import bp as team_bp
-
-    for blueprint in (
-        auth_bp,
-        home_bp,
-        accounts_bp,
-        team_bp,
-        schedule_bp,
-        nextsteps_bp,
-        live_bp,
-        calendar_bp,
-        recap_bp,
-        settings_bp,
-    ):
-        app.register_blueprint(blueprint)
+    for area in AREAS:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{area}.views").bp)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -1,0 +1,33 @@
+"""The account card: last time's outcome, notes, and the two questions."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import HiddenInput
+
+from .service import clean_text
+
+NEXT_STEP_LABEL = "What is your next step with this account?"
+PROJECTION_DATE_LABEL = "What is your projection date to get this accomplished?"
+
+
+class ReviewForm(FlaskForm):
+    """One account card. Rules beyond parsing live in service.field_problem, shared with every caller."""
+
+    # The review version the seller typed over: a save based on an older one is refused (409).
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    outcome = RadioField(
+        "Was it done?",
+        choices=[SelectChoice("done", "Done"), SelectChoice("not_done", "Not done")],
+        validate_choice=False,
+    )
+    notes = TextAreaField("Discussion notes", filters=[clean_text])
+    next_step = TextAreaField(NEXT_STEP_LABEL, filters=[clean_text])
+    projection_date = DateField(
+        PROJECTION_DATE_LABEL,
+        validators=[Optional()],
+        invalid_value_message="Enter a date, for example 2025-03-14.",
+    )

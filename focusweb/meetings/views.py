@@ -1,0 +1,248 @@
+"""The seller's meeting page: prepare, start, one account card at a time, finish, summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, redirect, url_for
+from flask_login import current_user, login_required
+from htmx_flask import request
+
+from ..extensions import db
+from ..htmx import render, wants_fragment
+from ..models import AccountReview, Meeting, utcnow
+from ..recap import service as recap_service
+from . import service
+from .forms import ReviewForm
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+OUTCOME_LABELS = {"done": "Done", "not_done": "Not done"}
+FINISHED_MESSAGE = "This meeting is finished: its answers can no longer change."
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every meeting page needs a signed-in user."""
+
+
+def _is_manager_of(meeting: Meeting) -> bool:
+    return current_user.id in (meeting.manager_id, meeting.seller.manager_id)
+
+
+def _seller_meeting(meeting_id: int) -> Meeting:
+    """The meeting, for its seller. Its manager may read along but not change it (403); others get 404."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    if meeting.seller_id == current_user.id:
+        return meeting
+    if _is_manager_of(meeting):
+        abort(403, "Only the seller changes the meeting; you can read along and keep your own notes.")
+    abort(404)
+
+
+def _open_meeting(meeting_id: int) -> Meeting:
+    """The seller's meeting, refused with 409 once it is finished (read-only)."""
+    meeting = _seller_meeting(meeting_id)
+    if meeting.is_finished:
+        abort(409, FINISHED_MESSAGE)
+    return meeting
+
+
+def _review_or_404(meeting: Meeting, review_id: int) -> AccountReview:
+    review = db.session.get(AccountReview, review_id)
+    if review is None or review.meeting_id != meeting.id:
+        abort(404)
+    return review
+
+
+def _card_url(meeting: Meeting, review: AccountReview | None = None, anchor: str | None = None) -> str:
+    return url_for("meetings.show", meeting_id=meeting.id, review=review.id if review else None, _anchor=anchor)
+
+
+@bp.errorhandler(409)
+def refused_now(error):
+    """A change the meeting's state does not allow (finished, not started): say so; htmx swaps reload instead."""
+    if wants_fragment():
+        return "", 409, {"HX-Refresh": "true"}
+    return render("errors/error.html", title="Not possible now", message=error.description, status=409)
+
+
+def wants_full_load() -> bool:
+    """A boosted visit to a running card page: load it whole, so its script (autosave status, timer) runs."""
+    return bool(request.htmx) and request.htmx.boosted and request.method == "GET"
+
+
+@bp.get("/<int:meeting_id>")
+def show(meeting_id: int):
+    """The seller drives: prepare, then one account card at a time; the summary once finished."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    if meeting.seller_id != current_user.id:
+        if _is_manager_of(meeting):
+            return redirect(url_for("live.show", meeting_id=meeting.id), 303)
+        abort(404)
+    if meeting.is_finished:
+        return render(
+            "meetings/summary.html",
+            meeting=meeting,
+            summary=service.summary(meeting),
+            mail_status=recap_service.mail_summary(meeting),
+        )
+    if wants_full_load():
+        return "", 200, {"HX-Redirect": request.script_root + request.full_path.rstrip("?")}
+    service.sync_reviews(meeting)
+    reviews = service.ordered_reviews(meeting)
+    review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
+    if review is not None:
+        service.set_current(meeting, review)
+    form = ReviewForm(obj=review, formdata=None) if review else None
+    return _page(meeting, reviews, review, form)
+
+
+def _chosen_review(meeting: Meeting, reviews: list[AccountReview], review_id: int | None) -> AccountReview | None:
+    by_id = {review.id: review for review in reviews}
+    if review_id is not None and review_id not in by_id:
+        abort(404)
+    return by_id.get(review_id) or by_id.get(meeting.current_review_id) or (reviews[0] if reviews else None)
+
+
+def _page(meeting, reviews, review, form, status=200, conflict=None):
+    return render(
+        "meetings/show.html",
+        status=status,
+        reviews=reviews,
+        index=reviews.index(review) + 1 if review else 0,
+        now=utcnow(),
+        on_time=service.started_on_time(meeting),
+        meeting_date=service.meeting_date(meeting),
+        **_card_context(meeting, review, form, conflict),
+    )
+
+
+def _card_context(meeting, review, form, conflict=None, errors=None) -> dict:
+    """What the card's autosave block needs, on the page and alone."""
+    return {
+        "meeting": meeting,
+        "review": review,
+        "form": form,
+        "save_url": url_for("meetings.save", meeting_id=meeting.id, review_id=review.id) if review else "",
+        "has_previous": review is not None and review.previous_review_id is not None,
+        "conflict": _conflict_rows(form, conflict or {}),
+        "errors": errors or {},
+    }
+
+
+def _conflict_rows(form: ReviewForm, conflict: dict) -> list[dict]:
+    """Both texts of each field two devices disagree on, as the page shows and re-sends them."""
+    return [
+        {
+            "name": name,
+            "label": form[name].label.text,
+            "yours": _shown(yours),
+            "stored": _shown(stored),
+            "yours_input": yours.isoformat() if isinstance(yours, date) else yours or "",
+        }
+        for name, (yours, stored) in conflict.items()
+    ]
+
+
+def _shown(value) -> str:
+    if isinstance(value, date):
+        return service.value_label(value)
+    return OUTCOME_LABELS.get(value, value or "")
+
+
+@bp.post("/<int:meeting_id>/start")
+def start(meeting_id: int):
+    """Start the meeting now (early is allowed; a second press changes nothing)."""
+    meeting = _seller_meeting(meeting_id)
+    if not meeting.is_finished:
+        service.sync_reviews(meeting)
+        service.start(meeting)
+    return redirect(_card_url(meeting), 303)
+
+
+NAVIGATION = {"previous": -1, "next": 1, "skip": 1}
+
+
+@bp.post("/<int:meeting_id>/reviews/<int:review_id>")
+def save(meeting_id: int, review_id: int):
+    """Autosave of a card (htmx), or the card's own submit: save, then Previous/Next/Skip without JavaScript."""
+    meeting = _seller_meeting(meeting_id)
+    review = _review_or_404(meeting, review_id)
+    form = ReviewForm()
+    if meeting.is_finished:
+        if wants_fragment():
+            context = _card_context(meeting, review, form)
+            return render("meetings/show.html", "autosave", status=409, finished=True, fragment=True, **context)
+        abort(409, FINISHED_MESSAGE)
+    form.validate()
+    if form.version.errors:
+        abort(400, "The card was sent without its version. Reload the page.")
+    values = {name: form[name].data for name in service.CARD_FIELDS if name in request.form and not form[name].errors}
+    context = _card_context(meeting, review, form)  # before the save: its commit expires the rows read here
+    result = service.save_review(review, values, form.version.data)
+    errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
+    status = 409 if result.conflict else 422 if errors else 200
+    if not result.conflict:
+        form.version.data = result.version
+    if wants_fragment():
+        context.update(conflict=_conflict_rows(form, result.conflict), errors=errors)
+        return render("meetings/show.html", "autosave", status=status, fragment=True, **context)
+    if status == 200:
+        return _after_card(meeting, review, request.form.get("go", ""))
+    for name, message in errors.items():
+        form[name].errors = [message]
+    return _page(meeting, service.ordered_reviews(meeting), review, form, status=status, conflict=result.conflict)
+
+
+def _after_card(meeting: Meeting, review: AccountReview, go: str):
+    """Where the card's buttons lead once it is saved."""
+    if go in ("skip", "unskip"):
+        service.set_skipped(meeting, review, go == "skip")
+    step = NAVIGATION.get(go)
+    if step is None:
+        return redirect(_card_url(meeting, review), 303)
+    target = service.neighbour(meeting, review, step)
+    if target is None:
+        return redirect(_card_url(meeting, review, anchor="finish" if step > 0 else None), 303)
+    return redirect(_card_url(meeting, target), 303)
+
+
+@bp.post("/<int:meeting_id>/reviews/<int:review_id>/move")
+def move(meeting_id: int, review_id: int):
+    """Move an account up or down the meeting's order (within Key or within Target)."""
+    meeting = _open_meeting(meeting_id)
+    review = _review_or_404(meeting, review_id)
+    service.move(meeting, review, -1 if request.form.get("direction") == "up" else 1)
+    if wants_fragment():
+        reviews = service.ordered_reviews(meeting)
+        current = _chosen_review(meeting, reviews, None)
+        return render(
+            "meetings/show.html",
+            "account_list",
+            meeting=meeting,
+            reviews=reviews,
+            review=current,
+            index=reviews.index(current) + 1,
+            fragment=True,
+        )
+    return redirect(_card_url(meeting, anchor="accounts"), 303)
+
+
+@bp.post("/<int:meeting_id>/finish")
+def finish(meeting_id: int):
+    """Finish: every account not skipped needs both answers; then the meeting is read-only."""
+    meeting = _seller_meeting(meeting_id)
+    if meeting.started_at is None:
+        abort(409, "Start the meeting before you finish it.")
+    missing = service.finish(meeting)
+    if missing:
+        response = render("meetings/missing.html", meeting=meeting, missing=missing, status=422)
+        response.headers["HX-Push-Url"] = "false"  # a reload shows the meeting again, not a POST-only URL
+        return response
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
