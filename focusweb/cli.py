@@ -10,13 +10,14 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from . import backup as backups
 from .accounts import service as accounts
 from .extensions import db
 from .models import ROLES, User
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, import_accounts, seed_demo):
+    for command in (backup, create_user, import_accounts, seed_demo):
         app.cli.add_command(command)
 
 
@@ -92,3 +93,14 @@ def seed_demo():
     from .demo import seed
 
     click.echo(seed())
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path):
+    """Write a consistent copy of the database to PATH (a new file) while the app keeps running."""
+    try:
+        source = backups.backup(db.engine.url, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up {source} to {path} ({path.stat().st_size} bytes)")
