@@ -114,7 +114,7 @@ def _register_error_pages(app: Flask) -> None:
 def _too_many_message() -> str:
     """What happened and when to try again, from the limit that was hit."""
     limit = limiter.current_limit
-    seconds = max(1, math.ceil(limit.reset_at - time.time())) if limit else 60
+    seconds = max(1, int(limit.reset_at - time.time())) if limit else 60  # as Retry-After counts
     wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
     if request.endpoint == "auth.login":
         return f"Too many sign-in attempts in a short time: signing in is paused. Try again in {wait}."

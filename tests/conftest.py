@@ -265,4 +265,15 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> di
     return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
+@pytest.fixture
+def production_app(monkeypatch, tmp_path, database_url):
+    """The app as production builds it from the environment (Secure cookies, HSTS)."""
+    monkeypatch.setenv("FOCUSWEB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-" + "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FOCUSWEB_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    return create_app()
+
+
 # == end hardening ==

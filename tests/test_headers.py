@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import pytest
-
-from focusweb import create_app
 from tests.conftest import multipart
 from tests.test_authorization import ROUTES, Visitors, best_role
 
@@ -141,17 +138,6 @@ def test_the_page_scan_finds_what_it_looks_for():
             "a URL to another host: evil.test",
         ]
     )
-
-
-@pytest.fixture
-def production_app(monkeypatch, tmp_path, database_url):
-    """The app as production builds it from the environment (Secure cookies, HSTS)."""
-    monkeypatch.setenv("FOCUSWEB_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-production-secret-" + "x" * 32)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("FOCUSWEB_INSTANCE", str(tmp_path))
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
-    return create_app()
 
 
 def test_hsts_only_in_production(app, client, production_app):

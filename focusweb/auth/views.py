@@ -20,15 +20,15 @@ bp = Blueprint("auth", __name__)
 
 
 @cache
-def _decoy_hash() -> str:
+def _decoy_hash(method: str) -> str:
     """A hash to check when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password."""
-    return generate_password_hash(secrets.token_hex(16))
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def _authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        check_password_hash(_decoy_hash(), password)
+        check_password_hash(_decoy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
         return None
     return user if user.check_password(password) else None
 
