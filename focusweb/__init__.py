@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -91,7 +91,7 @@ def _register_error_pages(app: Flask) -> None:
                 db.session.rollback()  # whatever the failed request wrote is not kept, and the page can still load
             # A 400's own description says what was wrong (e.g. "The CSRF token has expired.").
             detail = getattr(error, "description", "") if code == 400 else ""
-            text = _too_many_message() if code == 429 else message
+            text = {429: _too_many_message, 413: _too_large_message}.get(code, lambda: message)()
             response = app.make_response(
                 (render_template("errors/error.html", title=title, message=text, detail=detail), code)
             )
@@ -106,9 +106,19 @@ def _register_error_pages(app: Flask) -> None:
     page(400, "Bad request", "The request could not be understood. Reload the page and try again.")
     page(403, "Not allowed", "You are signed in, but this is not yours to open.")
     page(404, "Not found", "There is nothing here, or it is not yours to see.")
-    page(413, "Too large", "What you sent is larger than FocusWeb accepts (2 MB).")
+    page(413, "Too large", "")
     page(429, "Too many attempts", "")
     page(500, "Something went wrong", "Nothing you saved before this was lost. Try again in a moment.")
+
+
+def _too_large_message() -> str:
+    """The limits that apply, from the configuration."""
+    files = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    text = (current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0) // 1000
+    return (
+        f"What you sent is larger than FocusWeb accepts (a file up to {files} MB, typed text up to {text} KB). "
+        "Nothing was saved: go back, shorten it, and try again."
+    )
 
 
 def _too_many_message() -> str:

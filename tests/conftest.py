@@ -247,7 +247,7 @@ def pytest_terminal_summary(terminalreporter, config):
             terminalreporter.write_line(f"{name}: {count}")
 
 
-def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> dict:
+def multipart(fields: dict[str, str | bytes], files: dict[str, tuple[bytes, str]]) -> dict:
     """Keyword arguments for ``client.post`` with a multipart body built in memory.
 
     Werkzeug's test client spools bodies over 500 KB to a temporary file it never closes
@@ -255,7 +255,9 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[bytes, str]]) -> di
     """
     boundary = "----FocusWebTestBoundary7MA4YWxkTrZu0gW"
     parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + (value if isinstance(value, bytes) else value.encode())
+        + b"\r\n"
         for name, value in fields.items()
     ]
     for name, (content, filename) in files.items():

@@ -277,6 +277,10 @@ class Visitors:
             self._clients[role] = (client, csrf_token(client))
         return self._clients[role]
 
+    def forget(self, role: str) -> None:
+        """The role signs in afresh next time (after a POST that may have signed in, out, or rotated)."""
+        self._clients.pop(role, None)
+
     def send(self, endpoint: str, case: Case, role: str, headers: dict | None = None):
         client, token = self.client(role)
         url = case.url(self.world, endpoint)
@@ -285,8 +289,7 @@ class Visitors:
         data = dict(case.form(self.world)) if case.form else {}
         data["csrf_token"] = token
         content_type = "multipart/form-data" if case.multipart else None
-        # A POST may sign in, out, or rotate the session: the role signs in afresh next time.
-        del self._clients[role]
+        self.forget(role)
         return client.post(url, data=data, headers=headers, content_type=content_type, csrf=False)
 
 
@@ -322,9 +325,14 @@ def every_case():
 
 
 def best_role(case: Case) -> str | None:
-    """The role a route is meant for: the first who gets a 200 (or, for a POST, a 303 that is not sign-in)."""
-    for role in ("owner", "manager", "teammate", "admin", "other_manager", "anonymous"):
+    """The role a route is meant for: the first who gets a 200 (or, for a POST, a 303 that is not sign-in).
+
+    Anonymous comes first: a route open to them (sign-in) is meant for them.
+    """
+    for role in ("anonymous", "owner", "manager", "teammate", "admin", "other_manager"):
         answer = case.expect[role]
+        if role == "anonymous" and answer.status != 200 and case.method == "GET":
+            continue
         if answer.status == 200 or (case.method == "POST" and answer.status == 303 and answer is not LOGIN):
             return role
     return None
