@@ -282,7 +282,10 @@ def test_posts_without_a_form_ignore_extra_fields(app, tally):
 
 
 def who_is_who() -> list[tuple]:
-    return [(user.id, user.role, user.is_admin, user.manager_id) for user in db.session.scalars(select(User).order_by(User.id))]
+    return [
+        (user.id, user.role, user.is_admin, user.manager_id)
+        for user in db.session.scalars(select(User).order_by(User.id))
+    ]
 
 
 BAD_IDS = ["-1", "0", str(MAX_ID + 1), str(2**63), "9" * 30, "abc", "1.5", "1e3", "%00", "%ff", "\uff11"]
