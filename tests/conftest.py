@@ -278,4 +278,24 @@ def production_app(monkeypatch, tmp_path, database_url):
     return create_app()
 
 
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """``gunicorn_server(database_url)`` starts FocusWeb under gunicorn (2 workers); stopped after the test.
+
+    See tests/durability_support.py (kill_worker, signed_in_client, csrf_from).
+    """
+    from tests.durability_support import GunicornServer
+
+    servers = []
+
+    def start(database_url: str, workers: int = 2) -> GunicornServer:
+        server = GunicornServer(database_url, tmp_path, workers)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 # == end hardening ==
