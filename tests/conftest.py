@@ -275,7 +275,10 @@ def production_app(monkeypatch, tmp_path, database_url):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("FOCUSWEB_INSTANCE", str(tmp_path))
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
-    return create_app()
+    production = create_app()
+    yield production
+    with production.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
