@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from . import backup as backups
 from . import mail
 from .accounts import service as accounts
 from .extensions import db
@@ -18,7 +19,7 @@ from .reminders import service as reminders
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, import_accounts, seed_demo, send_outbox, send_reminders):
+    for command in (backup, create_user, import_accounts, seed_demo, send_outbox, send_reminders):
         app.cli.add_command(command)
 
 
@@ -110,3 +111,14 @@ def send_reminders():
     db.session.commit()
     click.echo(f"reminders: {len(queued)} queued")
     click.echo(f"outbox: {mail.deliver_pending()}")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path):
+    """Write a consistent copy of the database to PATH (a new file) while the app keeps running."""
+    try:
+        source = backups.backup(db.engine.url, path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up {source} to {path} ({path.stat().st_size} bytes)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -226,3 +227,78 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+# == hardening: counts reported at the end of the run ==
+HARDENING_COUNTS = pytest.StashKey[Counter]()
+
+
+@pytest.fixture(scope="session")
+def tally(pytestconfig) -> Counter:
+    """Counts the hardening tests report (routes × roles checked, hostile inputs, faults, saves)."""
+    return pytestconfig.stash.setdefault(HARDENING_COUNTS, Counter())
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    counts = config.stash.get(HARDENING_COUNTS, None)
+    if counts:
+        terminalreporter.section("hardening counts")
+        for name, count in sorted(counts.items()):
+            terminalreporter.write_line(f"{name}: {count}")
+
+
+def multipart(fields: dict[str, str | bytes], files: dict[str, tuple[bytes, str]]) -> dict:
+    """Keyword arguments for ``client.post`` with a multipart body built in memory.
+
+    Werkzeug's test client spools bodies over 500 KB to a temporary file it never closes
+    (an unraisable-exception warning, an error under ``filterwarnings = error``).
+    """
+    boundary = "----FocusWebTestBoundary7MA4YWxkTrZu0gW"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + (value if isinstance(value, bytes) else value.encode())
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    for name, (content, filename) in files.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        parts.append(head.encode() + b"Content-Type: text/csv\r\n\r\n" + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.fixture
+def production_app(monkeypatch, tmp_path, database_url):
+    """The app as production builds it from the environment (Secure cookies, HSTS)."""
+    monkeypatch.setenv("FOCUSWEB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-" + "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FOCUSWEB_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    production = create_app()
+    yield production
+    with production.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """``gunicorn_server(database_url)`` starts FocusWeb under gunicorn (2 workers); stopped after the test.
+
+    See tests/durability_support.py (kill_worker, signed_in_client, csrf_from).
+    """
+    from tests.durability_support import GunicornServer
+
+    servers = []
+
+    def start(database_url: str, workers: int = 2) -> GunicornServer:
+        server = GunicornServer(database_url, tmp_path, workers)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+# == end hardening ==

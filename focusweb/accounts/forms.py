@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..forms import Form
 from ..models import KIND_LABELS
 from . import service
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     name = StringField("Name", validators=[DataRequired(message="Give the account a name."), Length(max=200)])
     kind = RadioField(
         "Kind",
@@ -35,6 +35,6 @@ class AccountForm(FlaskForm):
             raise ValidationError("You already have an account with this name.")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file to import.")])
     submit = SubmitField("Import accounts")

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..csvsafe import FORMULA_STARTS
 from ..extensions import db
 from ..models import Account, utcnow
 
 MAX_IMPORT_ROWS = 5000
 NAME_MAX = 200
 NOTES_MAX = 5000
-# Spreadsheet programs run a cell that starts with these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 KIND_WORDS = {"key": "key", "key account": "key", "target": "target", "target account": "target"}
 
 
@@ -24,7 +23,8 @@ def name_problem(name: str) -> str | None:
     cleaned = " ".join(name.split())
     if not cleaned:
         return "Give the account a name."
-    if len(cleaned) > NAME_MAX:
+    # The case-folded key can be longer than the name ("ß" folds to "ss"); both must fit the column.
+    if len(cleaned) > NAME_MAX or len(cleaned.casefold()) > NAME_MAX:
         return f"A name can be at most {NAME_MAX} characters."
     if cleaned.startswith(FORMULA_STARTS):
         return "A name cannot start with =, +, - or @ (spreadsheets would run it as a formula)."

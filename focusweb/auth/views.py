@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in, sign out, and change the password."""
 
 from __future__ import annotations
 
@@ -14,21 +14,21 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db, limiter
 from ..htmx import render
 from ..models import User
-from .forms import LoginForm
+from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
 
 
 @cache
-def _decoy_hash() -> str:
+def _decoy_hash(method: str) -> str:
     """A hash to check when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password."""
-    return generate_password_hash(secrets.token_hex(16))
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def _authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        check_password_hash(_decoy_hash(), password)
+        check_password_hash(_decoy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
         return None
     return user if user.check_password(password) else None
 
@@ -81,3 +81,28 @@ def logout():
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.login"), 303)
+
+
+def _password_key() -> str:
+    return f"password:{getattr(current_user, 'id', None)}"
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], key_func=_password_key)
+def password():
+    """Change the signed-in user's password: every other session of theirs ends, this one stays."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if user.check_password(form.current_password.data):
+            user.set_password(form.new_password.data)
+            user.end_sessions()
+            db.session.commit()
+            session.clear()  # a new session for the new token; copies of the old cookie no longer work
+            login_user(user)
+            flash("Your password is changed. Every other device signed in as you is now signed out.")
+            return redirect(url_for("home.index"), 303)
+        form.current_password.errors.append("That is not your current password.")
+    status = 422 if form.is_submitted() else 200
+    return render("auth/password.html", form=form, status=status)

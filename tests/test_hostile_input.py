@@ -1,0 +1,450 @@
+"""Hostile input, property-based (hypothesis): every form endpoint of the authorization table.
+
+For each POST route in tests/test_authorization.py ROUTES, the valid form declared there is
+mutated: fields replaced by huge strings, NUL bytes, invalid UTF-8, wrong types, dates like
+0000-00-00, numbers, markup; fields dropped, repeated or added; the body sent as JSON or
+multipart. What must hold: never a 500; a refusal (422) names a field next to it and shows back
+what was typed in the other fields; nothing is stored unless the answer is a success, and then
+exactly what was sent. New POST routes get this for free once they are in ROUTES.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from html.parser import HTMLParser
+from urllib.parse import quote_from_bytes
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from werkzeug import urls  # noqa: F401 -- registers the 'werkzeug.url_quote' decoding error handler
+
+from focusweb.converters import MAX_ID
+from focusweb.extensions import db
+from focusweb.models import Account, User
+from tests.conftest import multipart
+from tests.test_authorization import ROUTES, Visitors, best_role, stored_state
+
+EXAMPLES = 30
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
+)
+
+SPECIAL = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "0000-00-00",
+    "9999-12-31",
+    "2024-02-30",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "1e309",
+    "NaN",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' OR 1=1 --",
+    "=cmd|' /C calc'!A0",
+    "+SUM(1)",
+    "@SUM(1)",
+    "\t=1",
+    "ß" * 200,
+    "\ufb03" * 70,
+    "\u202eevil",
+    "\ufeffbom",
+    "line\r\nbreak",
+    "\U0001d54f" * 100,
+    "x" * 6000,
+    "y" * 100_000,
+]
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
+HOSTILE_TEXT = st.one_of(st.sampled_from(SPECIAL), TEXT, st.integers().map(str))
+HOSTILE_BYTES = st.one_of(
+    st.sampled_from([b"\xff\xfe", b"\xc0\x80", b"\xed\xa0\x80", b"caf\xe9", b"\x80" * 10]), st.binary(max_size=40)
+)
+EXTRA_NAMES = st.sampled_from(
+    ["id", "owner_id", "is_admin", "role", "seller_id", "archived_at", "version", "__proto__"]
+)
+
+
+def form_cases():
+    """(endpoint, case) for every POST with a urlencoded form in the table; files are tested below."""
+    return [
+        (endpoint, case)
+        for endpoint, cases in ROUTES.items()
+        for case in cases
+        if case.method == "POST" and case.form and not case.multipart and best_role(case)
+    ]
+
+
+@st.composite
+def hostile_form(draw, valid: dict):
+    """A mutation of a valid form: per field keep, replace, drop, repeat or send invalid bytes; add extras."""
+    fields: list[tuple[str, str | bytes]] = []
+    for name, value in valid.items():
+        how = draw(st.sampled_from(["keep", "text", "text", "missing", "repeat", "bytes"]))
+        if how == "keep":
+            fields.append((name, value))
+        elif how == "text":
+            fields.append((name, draw(HOSTILE_TEXT)))
+        elif how == "repeat":
+            fields += [(name, draw(HOSTILE_TEXT)), (name, value)]
+        elif how == "bytes":
+            fields.append((name, value.encode() + draw(HOSTILE_BYTES)))
+    for _ in range(draw(st.integers(0, 2))):
+        fields.append((draw(EXTRA_NAMES), draw(HOSTILE_TEXT)))
+    body = draw(st.sampled_from(["urlencoded", "urlencoded", "urlencoded", "json", "multipart"]))
+    return fields, body
+
+
+def encode(fields, body: str, token: str) -> dict:
+    """Keyword arguments for client.post: the fields in the chosen body, the CSRF token always right."""
+    if body == "json":
+        as_text = {
+            name: value.decode("utf-8", "replace") if isinstance(value, bytes) else value for name, value in fields
+        }
+        return {"data": json.dumps(as_text), "content_type": "application/json", "headers": {"X-CSRFToken": token}}
+    if body == "multipart":
+        # Repeated names collapse to one (the last) in a dict: the multipart case tests single values.
+        return multipart({"csrf_token": token, **dict(fields)}, {})
+    pairs = [("csrf_token", token.encode())] + [
+        (name, value if isinstance(value, bytes) else value.encode()) for name, value in fields
+    ]
+    raw = "&".join(f"{quote_from_bytes(name.encode())}={quote_from_bytes(value)}" for name, value in pairs)
+    return {"data": raw.encode(), "content_type": "application/x-www-form-urlencoded"}
+
+
+def sent_values(fields, body: str) -> dict[str, str]:
+    """What the server decodes for each field sent once.
+
+    Werkzeug percent-quotes invalid UTF-8 in a urlencoded body and replaces it (U+FFFD) in multipart.
+    """
+    if body == "json":
+        return {}
+    if body == "multipart":
+        return {name: value.decode("utf-8", "replace") if isinstance(value, bytes) else value for name, value in fields}
+    counts: dict[str, int] = {}
+    for name, _ in fields:
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        name: value.decode("utf-8", "werkzeug.url_quote") if isinstance(value, bytes) else value
+        for name, value in fields
+        if counts[name] == 1
+    }
+
+
+class FormScan(HTMLParser):
+    """The values a re-rendered form shows, and which fields carry an error."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self.checked: dict[str, str] = {}
+        self.errors: set[str] = set()
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        name = attributes.get("name")
+        if tag == "input" and name:
+            if attributes.get("type") == "radio":
+                if "checked" in attributes:
+                    self.checked[name] = attributes.get("value", "")
+            elif attributes.get("type") not in ("password", "file", "hidden", "submit"):
+                self.values[name] = attributes.get("value", "")
+        if tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+        if attributes.get("class") == "error" and attributes.get("id", "").endswith("-error"):
+            self.errors.add(attributes["id"].removesuffix("-error"))
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            # The browser drops one newline right after <textarea>; WTForms writes one (\r\n) first.
+            self.values[self._textarea] = self.values[self._textarea].removeprefix("\r\n").removeprefix("\n")
+            self._textarea = None
+
+
+def scan(html: str) -> FormScan:
+    parser = FormScan()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def check_refusal(response, fields, body, valid: dict) -> list[str]:
+    """A 422 names a field next to it and shows back what was typed everywhere else."""
+    page = scan(response.get_data(as_text=True))
+    problems = []
+    if not page.errors & set(valid):
+        problems.append(f"422 without an error next to any of {sorted(valid)}")
+    for name, value in sent_values(fields, body).items():
+        if name in page.values and page.values[name] != value:
+            problems.append(f"{name}: typed {value[:60]!r}, shown back {page.values[name][:60]!r}")
+        if name in page.checked and page.checked[name] != value:
+            problems.append(f"{name}: chose {value[:60]!r}, shown back {page.checked[name][:60]!r}")
+    return problems
+
+
+def accounts_after(before: dict) -> list[Account]:
+    """Accounts added or changed since ``before``."""
+    old = set(before["accounts"])
+    return [
+        account
+        for account in db.session.scalars(select(Account))
+        if (account.id, account.owner_id, account.name, account.name_key, account.kind, account.notes)
+        not in {(row[0], row[1], row[2], row[3], row[4], row[5]) for row in old}
+    ]
+
+
+def check_success(endpoint, fields, body, before, visitors, role) -> list[str]:
+    """A 303 stored exactly what was sent (accounts), and nothing was assigned from extra fields."""
+    if not endpoint.startswith("accounts."):
+        return []
+    sent = sent_values(fields, body)
+    problems = []
+    for account in accounts_after(before):
+        owner = visitors.world.owner if role in ("owner", "manager") else visitors.world.user(role)
+        if account.owner_id != owner.id:
+            problems.append(f"account stored for owner {account.owner_id}, not {owner.id}")
+        if "name" in sent and account.name != " ".join(sent["name"].split()):
+            problems.append(f"name stored as {account.name!r}, sent {sent['name']!r}")
+        if "notes" in sent and account.notes != sent["notes"].strip():
+            problems.append("notes not stored as sent")
+    return problems
+
+
+@pytest.mark.parametrize(("endpoint", "case"), form_cases(), ids=lambda value: getattr(value, "method", value))
+def test_hostile_forms_never_500_and_never_store_half(app, tally, endpoint, case):
+    visitors = Visitors(app)
+    role = best_role(case)
+
+    @SETTINGS
+    @given(mutation=hostile_form(case.form(visitors.world)))
+    def run(mutation):
+        fields, body = mutation
+        client, token = visitors.client(role)
+        visitors.forget(role)
+        before = stored_state()
+        with app.test_request_context():
+            url = case.url(visitors.world, endpoint)
+        response = client.post(url, csrf=False, **encode(fields, body, token))
+        tally["hostile: form inputs tried"] += 1
+        where = f"{endpoint} {url} {body} {fields!r:.300}"
+        assert response.status_code < 500, f"{where}: server error"
+        assert response.status_code in (303, 413, 422), f"{where}: answered {response.status_code}"
+        after = stored_state()
+        if response.status_code == 303:
+            assert check_success(endpoint, fields, body, before, visitors, role) == [], where
+        else:
+            assert after == before, f"{where}: a refused request stored something"
+        if response.status_code == 422:
+            assert check_refusal(response, fields, body, case.form(visitors.world)) == [], where
+        if after != before:
+            visitors.rebuild()
+
+    run()
+
+
+def test_posts_without_a_form_ignore_extra_fields(app, tally):
+    """Buttons (sign out, archive, restore) with hostile extra fields: the same answer, nothing assigned."""
+    visitors = Visitors(app)
+    for endpoint, cases in ROUTES.items():
+        for case in cases:
+            role = best_role(case)
+            if case.method != "POST" or case.form or role is None:
+                continue
+            client, token = visitors.client(role)
+            visitors.forget(role)
+            with app.test_request_context():
+                url = case.url(visitors.world, endpoint)
+            extras = {"owner_id": "1", "is_admin": "1", "role": "manager", "archived_at": "0000-00-00", "id": "-1"}
+            before = who_is_who()
+            response = client.post(url, data={"csrf_token": token, **extras}, csrf=False)
+            tally["hostile: form inputs tried"] += 1
+            assert response.status_code == 303, f"{endpoint}: {response.status_code}"
+            assert who_is_who() == before, f"{endpoint}: an extra field changed a user"
+            visitors.rebuild()
+
+
+def who_is_who() -> list[tuple]:
+    return [
+        (user.id, user.role, user.is_admin, user.manager_id)
+        for user in db.session.scalars(select(User).order_by(User.id))
+    ]
+
+
+BAD_IDS = ["-1", "0", str(MAX_ID + 1), str(2**63), "9" * 30, "abc", "1.5", "1e3", "%00", "%ff", "\uff11"]
+
+
+def test_negative_huge_and_odd_ids_in_urls_are_404(app, tally):
+    """Every rule with an id in it, every bad id, GET and POST, as the owner and their manager: never a 500."""
+    visitors = Visitors(app)
+    problems = []
+    for rule in app.url_map.iter_rules():
+        if "<" not in rule.rule or rule.endpoint == "static":
+            continue
+        for bad in BAD_IDS:
+            url = rule.rule
+            for argument in rule.arguments:
+                url = url.replace(f"<int:{argument}>", bad)
+            for role in ("owner", "manager"):
+                client, token = visitors.client(role)
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    if method == "GET":
+                        response = client.get(url)
+                    else:
+                        response = client.post(url, data={"csrf_token": token}, csrf=False)
+                    tally["hostile: odd ids in URLs tried"] += 1
+                    # A full-width digit is a digit to werkzeug ("１" is 1): any answer but a 500 will do.
+                    if response.status_code not in (404, 405) and bad != "\uff11":
+                        problems.append(f"{method} {url} as {role}: {response.status_code}")
+                    if response.status_code >= 500:
+                        problems.append(f"{method} {url} as {role}: server error")
+    assert not problems, "\n".join(problems)
+
+
+def test_huge_text_is_refused_on_its_field_or_with_413_never_stored(client, auth, factory):
+    auth.login(factory.user("seller"))
+    fields = {"name": "Huge", "kind": "key", "notes": "n" * 600_000}
+    typed = client.post("/accounts/new", data=fields)
+    assert typed.status_code == 422
+    assert '<p class="error" id="notes-error">Field cannot be longer than 5000 characters.</p>' in typed.get_data(
+        as_text=True
+    )
+    # In a multipart body a text field over MAX_FORM_MEMORY_SIZE (500 KB) is refused whole.
+    uploaded = client.post("/accounts/new", csrf=False, **multipart({"csrf_token": client.csrf_token(), **fields}, {}))
+    assert uploaded.status_code == 413
+    assert "typed text up to 500 KB" in uploaded.get_data(as_text=True)
+    assert db.session.scalar(select(Account)) is None
+
+
+def test_raw_invalid_utf8_in_a_form_body_is_a_clear_400_not_a_500(client, auth, factory):
+    """Browsers percent-encode form bodies; raw bytes make werkzeug drop the whole form (so the CSRF token)."""
+    auth.login(factory.user("seller"))
+    body = b"csrf_token=" + client.csrf_token().encode() + b"&name=\xff\xfe&kind=key"
+    response = client.post("/accounts/new", data=body, content_type="application/x-www-form-urlencoded", csrf=False)
+    assert response.status_code == 400
+    assert "The CSRF token is missing." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Account)) is None
+
+
+def test_a_body_over_max_content_length_is_413_with_the_error_page(client, auth, factory):
+    auth.login(factory.user("seller"))
+    upload = multipart({"csrf_token": client.csrf_token()}, {"file": (b"name,kind\n" + b"a" * (3 << 20), "x.csv")})
+    response = client.post("/accounts/import", csrf=False, **upload)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "larger than FocusWeb accepts (a file up to 2 MB" in page and "<h1>Too large</h1>" in page
+
+
+# -- CSV files -------------------------------------------------------------------------------------
+
+
+def import_file(client, content: bytes, token: str):
+    return client.post("/accounts/import", csrf=False, **multipart({"csrf_token": token}, {"file": (content, "x.csv")}))
+
+
+@pytest.fixture
+def seller_client(client, auth, factory):
+    seller = factory.user("seller")
+    auth.login(seller)
+    return client, seller
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name,kind\nCafé,key\n".encode("latin-1"), "not a UTF-8 CSV text file"),
+        ("name,kind\nCafé,key\n".encode("utf-16"), "not a UTF-8 CSV text file"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not a UTF-8 CSV text file"),
+        (b"PK\x03\x04" + b"\x14\x00" * 200, "not a UTF-8 CSV text file"),
+        (b"name,kind\n" + b'"unterminated,key\n' + b"x" * 200_000, "could not be read as CSV"),
+    ],
+    ids=["latin-1", "utf-16", "png", "zip", "huge-cell"],
+)
+def test_unreadable_csv_is_refused_with_a_clear_message(seller_client, content, message, tally):
+    client, seller = seller_client
+    response = import_file(client, content, client.csrf_token())
+    tally["hostile: CSV files tried"] += 1
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Account)) is None
+
+
+def test_100k_rows_are_refused_fast_with_a_clear_message(seller_client, tally):
+    client, seller = seller_client
+    rows = "".join(f"A{n},key\n" for n in range(100_000))
+    content = ("name,kind\n" + rows).encode()
+    assert len(content) < 2 << 20, "fits the upload limit, so the row limit is what refuses it"
+    started = time.perf_counter()
+    response = import_file(client, content, client.csrf_token())
+    elapsed = time.perf_counter() - started
+    tally["hostile: CSV files tried"] += 1
+    assert response.status_code == 422
+    assert "The file has more than 5000 rows; import it in parts." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Account)) is None
+    print(f"100k-row CSV refused in {elapsed:.2f} s")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t=", " =", "=HYPERLINK"])
+def test_formula_names_are_refused_row_by_row(seller_client, start, tally):
+    client, seller = seller_client
+    content = f"name,kind\nGood Co,key\n\"{start}cmd|' /C calc'!A0\",target\n".encode()
+    response = import_file(client, content, client.csrf_token())
+    tally["hostile: CSV files tried"] += 1
+    assert response.status_code == 422
+    assert "Line 3: A name cannot start with =, +, - or @" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Account)) is None
+
+
+CELL = st.one_of(st.sampled_from(SPECIAL[:28] + ["key", "target", "Key account"]), TEXT)
+
+
+@st.composite
+def csv_file(draw) -> bytes:
+    header = draw(st.permutations(["name", "kind", "notes", draw(st.sampled_from(["", "owner", "NAME"]))]))
+    rows = draw(st.lists(st.lists(CELL, min_size=0, max_size=5), max_size=8))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = out.getvalue().encode("utf-8", "surrogatepass")
+    return draw(st.sampled_from([data, data, b"\xef\xbb\xbf" + data, data + draw(HOSTILE_BYTES)]))
+
+
+def test_random_csv_files_import_all_or_nothing(app, client, auth, factory, tally):
+    seller = factory.user("seller")
+    auth.login(seller)
+    token = client.csrf_token()
+
+    @SETTINGS
+    @given(content=csv_file())
+    def run(content):
+        before = stored_state()
+        response = import_file(client, content, token)
+        tally["hostile: CSV files tried"] += 1
+        assert response.status_code in (303, 422), response.status_code
+        if response.status_code == 422:
+            assert stored_state() == before
+            assert "Nothing was imported" in response.get_data(as_text=True)
+        else:
+            for account in accounts_after(before):
+                assert account.owner_id == seller.id and account.name == " ".join(account.name.split())
+                assert not account.name.startswith(("=", "+", "-", "@"))
+
+    run()
