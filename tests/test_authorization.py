@@ -29,13 +29,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import url_for
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from focusweb.extensions import db
-from focusweb.models import ManagerNote, User
+from focusweb.models import FieldTopic, ManagerNote, User
 from tests.conftest import CSRF_IN_PAGE, PASSWORD, Factory, _empty_all_tables
 
 ROLES = ("anonymous", "owner", "teammate", "manager", "other_manager", "admin")
@@ -48,17 +49,26 @@ OWNER_ACCOUNT = "Owner Account Q7Z"
 TEAMMATE_ACCOUNT = "Teammate Account M4K"
 OTHER_TEAM_ACCOUNT = "Other Team Account X2B"
 PRIVATE_NOTE = "PRIVATE manager note R8W"
+SHARED_NOTE = "Shared manager note S5J"
+FIELD_TOPIC = "Field topic for the ride-along T3V"
 MAY_SEE = {
     OWNER_ACCOUNT: {"owner", "manager"},
     TEAMMATE_ACCOUNT: {"teammate", "manager"},
     OTHER_TEAM_ACCOUNT: {"other_manager"},
     PRIVATE_NOTE: {"manager"},
+    SHARED_NOTE: {"owner", "manager"},
+    FIELD_TOPIC: {"manager"},  # a seller never sees their manager's For the field list
 }
 
 
 @dataclass
 class World:
-    """One of everything: two teams and an admin's team, with accounts, meetings and reviews."""
+    """One of everything: two teams and an admin's team, with accounts, meetings and reviews.
+
+    The owner has three meetings: last week's (finished, with its recap and a private and a
+    shared manager note), today's (running, every card answered, notes again) and next week's
+    (not started: prepared, started or rescheduled). The manager parked a topic for the field.
+    """
 
     owner: User
     teammate: User
@@ -67,13 +77,17 @@ class World:
     other_seller: User
     admin: User
     account: object
+    second_account: object
     teammate_account: object
     other_account: object
     meeting: object
     review: object
+    running_meeting: object
+    running_review: object
     finished_meeting: object
     finished_review: object
     private_note: object
+    topic: object
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -91,17 +105,47 @@ def build_world() -> World:
     admin = make.user("manager", is_admin=True, name="Ada Admin")
     make.user("seller", manager=admin, name="Abe Admin-Team")
     account = make.account(owner, OWNER_ACCOUNT)
+    second_account = make.account(owner, "Owner Second Account")
     teammate_account = make.account(teammate, TEAMMATE_ACCOUNT)
     other_account = make.account(other_seller, OTHER_TEAM_ACCOUNT, kind="target")
-    earlier = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+    now = datetime.now(UTC).replace(microsecond=0)
+    earlier = now - timedelta(days=7)
     finished_meeting = make.meeting(
         owner, scheduled_at=earlier, started_at=earlier, finished_at=earlier + timedelta(minutes=30)
     )
-    finished_review = make.review(finished_meeting, account, next_step="Send the proposal")
-    meeting = make.meeting(owner)
-    review = make.review(meeting, account, previous_review_id=finished_review.id)
-    private_note = ManagerNote(review=review, author=manager, text=PRIVATE_NOTE, private=True)
-    db.session.add(private_note)
+    finished_review = make.review(
+        finished_meeting, account, next_step="Send the proposal", projection_date=date.today() + timedelta(days=3)
+    )
+    running_meeting = make.meeting(
+        owner, scheduled_at=now - timedelta(minutes=5), started_at=now - timedelta(minutes=5)
+    )
+    running_review = make.review(
+        running_meeting,
+        account,
+        previous_review_id=finished_review.id,
+        next_step="Book the site visit",
+        projection_date=date.today() + timedelta(days=10),
+    )
+    make.review(
+        running_meeting,
+        second_account,
+        next_step="Ask for a referral",
+        projection_date=date.today() + timedelta(days=7),
+    )
+    running_meeting.current_review_id = running_review.id
+    meeting = make.meeting(owner, scheduled_at=now + timedelta(days=7))
+    review = make.review(meeting, account)
+    make.review(meeting, second_account)
+    private_note = ManagerNote(review=running_review, author=manager, text=PRIVATE_NOTE, private=True)
+    db.session.add_all(
+        [
+            private_note,
+            ManagerNote(review=finished_review, author=manager, text=PRIVATE_NOTE, private=True),
+            ManagerNote(review=finished_review, author=manager, text=SHARED_NOTE, private=False),
+        ]
+    )
+    topic = FieldTopic(seller_id=owner.id, manager_id=manager.id, text=FIELD_TOPIC)
+    db.session.add(topic)
     db.session.commit()
     return World(
         owner=owner,
@@ -111,13 +155,17 @@ def build_world() -> World:
         other_seller=other_seller,
         admin=admin,
         account=account,
+        second_account=second_account,
         teammate_account=teammate_account,
         other_account=other_account,
         meeting=meeting,
         review=review,
+        running_meeting=running_meeting,
+        running_review=running_review,
         finished_meeting=finished_meeting,
         finished_review=finished_review,
         private_note=private_note,
+        topic=topic,
     )
 
 
@@ -153,6 +201,14 @@ class Case:
     args: dict[str, Callable[[World], object]] = field(default_factory=dict)
     form: Callable[[World], dict] | None = None  # a valid POST body: a refusal is about who asks, not what
     multipart: bool = False
+    # Tables a GET may write to, for the roles it answers 200: an exception declared where it is made.
+    stores: tuple[str, ...] = ()
+    # Whose page this is, whoever asks (a feed opened by its secret): the markers they may see.
+    reader: str | None = None
+    # Markers no one may see here, whatever MAY_SEE says (a private note is never in a recap).
+    hidden: tuple[str, ...] = ()
+    # Markers each 200 must show: proves the page (or the PDF's text) was really read for leaks.
+    shows: tuple[str, ...] = ()
 
     def url(self, w: World, endpoint: str) -> str:
         return url_for(endpoint, **{name: build(w) for name, build in self.args.items()})
@@ -165,8 +221,8 @@ def answers(default: Answer, **by_role: Answer) -> dict[str, Answer]:
     return table
 
 
-def get(expect: dict[str, Answer], **args) -> Case:
-    return Case("GET", expect, args)
+def get(expect: dict[str, Answer], *, stores=(), reader=None, hidden=(), shows=(), **args) -> Case:
+    return Case("GET", expect, args, stores=stores, reader=reader, hidden=hidden, shows=shows)
 
 
 def post(expect: dict[str, Answer], form=None, multipart=False, **args) -> Case:
@@ -196,6 +252,69 @@ def password_form(w: World) -> dict:
 
 # A POST on the owner's book: the owner and their manager go back to it, anyone else gets 404.
 CHANGES_OWNERS_BOOK = answers(NOT_FOUND, owner=OWN_ACCOUNTS, manager=TEAM_ACCOUNTS)
+
+MEETING_ID = {"meeting_id": lambda w: w.meeting.id}
+RUNNING_ID = {"meeting_id": lambda w: w.running_meeting.id}
+FINISHED_ID = {"meeting_id": lambda w: w.finished_meeting.id}
+RUNNING_CARD = RUNNING_ID | {"review_id": lambda w: w.running_review.id}
+PREP_CARD = MEETING_ID | {"review_id": lambda w: w.review.id}
+TOPIC_ID = OWNER_ID | {"topic_id": lambda w: w.topic.id}
+# The manager's own pages about one of their sellers: anyone else gets 404.
+MANAGER_ONLY = dict(owner=NOT_FOUND, teammate=NOT_FOUND, manager=OK, other_manager=NOT_FOUND, admin=NOT_FOUND)
+EVERYONE = dict(owner=OK, teammate=OK, manager=OK, other_manager=OK, admin=OK)
+# The seller's changes to their meeting: the manager reads along but may not change it (403, the
+# meeting is theirs to see, so nothing leaks); anyone else gets 404.
+SELLER_CHANGES = dict(manager=FORBIDDEN)
+# The recap (page and PDF) is the seller's and the meeting's manager's; a private note is never in it.
+RECAP = dict(hidden=(PRIVATE_NOTE,), shows=(OWNER_ACCOUNT, SHARED_NOTE))
+
+
+def card_form(w: World, review=None) -> dict:
+    """An account card as the page posts it (autosave or Next account), over the stored version."""
+    review = review or w.running_review
+    meeting_day = review.meeting.scheduled_at.date()
+    return {
+        "version": str(review.version),
+        "outcome": "not_done",
+        "notes": "Budget moved to Q3; the buyer changed",
+        "next_step": "Send the revised offer to the new buyer",
+        "projection_date": (meeting_day + timedelta(days=14)).isoformat(),
+    }
+
+
+def prep_form(w: World) -> dict:
+    """Preparing next week's card before the meeting (the same screen, so nothing is typed twice)."""
+    form = card_form(w, w.review)
+    del form["outcome"]  # no last time on this card yet
+    return form
+
+
+def note_form(w: World) -> dict:
+    return {"text": "Shared: well prepared on this one", "version": str(w.private_note.version)}
+
+
+def topic_form(w: World) -> dict:
+    return {"text": "Practise the opening question on the next ride-along"}
+
+
+def cadence_form(w: World) -> dict:
+    return {
+        "every_weeks": "2",
+        "weekday": "2",
+        "local_time": "09:30",
+        "minutes": "45",
+        "timezone": "Europe/Berlin",
+        "starts_on": (date.today() + timedelta(days=1)).isoformat(),
+    }
+
+
+def reschedule_form(w: World) -> dict:
+    moved = w.meeting.scheduled_at + timedelta(days=1)
+    return {"new_date": moved.date().isoformat(), "new_time": "10:15", "reason": "Customer visit moved to that day"}
+
+
+def settings_form(w: World) -> dict:
+    return {"timezone": "America/Chicago", "paper_size": "Letter", "remind_prep": "y", "remind_overdue": "y"}
 
 
 ROUTES: dict[str, list[Case]] = {
@@ -233,6 +352,114 @@ ROUTES: dict[str, list[Case]] = {
         get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **OWNER_ID),
         post(CHANGES_OWNERS_BOOK, form=import_form, multipart=True, **OWNER_ID),
     ],
+    "team.seller": [get(answers(NOT_FOUND, manager=OK), shows=(OWNER_ACCOUNT,), **OWNER_ID)],
+    "schedule.cadence": [
+        get(answers(NOT_FOUND, **MANAGER_ONLY), **OWNER_ID),
+        post(answers(NOT_FOUND, manager=to("schedule.cadence", **OWNER_ID)), form=cadence_form, **OWNER_ID),
+    ],
+    "schedule.reschedule": [
+        get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **MEETING_ID),
+        post(
+            answers(NOT_FOUND, owner=to("home.index"), manager=to("schedule.cadence", **OWNER_ID)),
+            form=reschedule_form,
+            **MEETING_ID,
+        ),
+    ],
+    "nextsteps.index": [get(answers(NOT_FOUND, **SELLERS_ONLY))],
+    "nextsteps.history": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), shows=(OWNER_ACCOUNT,), **ACCOUNT_ID)],
+    "meetings.show": [
+        # The seller's first open of a meeting writes on a GET, declared here and nowhere else: prep is
+        # done on the same screen as the meeting, so opening it gives each active account its card
+        # (account_reviews rows) and records the card on screen for the read-along (meetings).
+        get(
+            answers(NOT_FOUND, owner=OK, manager=to("live.show", **MEETING_ID)),
+            stores=("account_reviews", "meetings"),
+            **MEETING_ID,
+        ),
+        get(answers(NOT_FOUND, owner=OK, manager=to("live.show", **RUNNING_ID)), shows=(OWNER_ACCOUNT,), **RUNNING_ID),
+        get(answers(NOT_FOUND, owner=OK, manager=to("live.show", **FINISHED_ID)), **FINISHED_ID),
+    ],
+    "meetings.start": [
+        post(answers(NOT_FOUND, owner=to("meetings.show", **MEETING_ID), **SELLER_CHANGES), **MEETING_ID)
+    ],
+    "meetings.save": [
+        post(
+            answers(
+                NOT_FOUND,
+                owner=to("meetings.show", **RUNNING_ID, review=lambda w: w.running_review.id),
+                **SELLER_CHANGES,
+            ),
+            form=card_form,
+            **RUNNING_CARD,
+        ),
+        post(
+            answers(NOT_FOUND, owner=to("meetings.show", **MEETING_ID, review=lambda w: w.review.id), **SELLER_CHANGES),
+            form=prep_form,
+            **PREP_CARD,
+        ),
+    ],
+    "meetings.move": [
+        post(
+            answers(NOT_FOUND, owner=to("meetings.show", **RUNNING_ID, _anchor=lambda w: "accounts"), **SELLER_CHANGES),
+            form=lambda w: {"direction": "down"},
+            **RUNNING_CARD,
+        )
+    ],
+    "meetings.finish": [
+        post(answers(NOT_FOUND, owner=to("meetings.show", **RUNNING_ID), **SELLER_CHANGES), **RUNNING_ID)
+    ],
+    "live.show": [
+        get(
+            answers(NOT_FOUND, owner=to("meetings.show", **RUNNING_ID), manager=OK), shows=(PRIVATE_NOTE,), **RUNNING_ID
+        ),
+        get(answers(NOT_FOUND, owner=to("meetings.show", **FINISHED_ID), manager=OK), **FINISHED_ID),
+    ],
+    "live.save_note": [
+        post(
+            answers(NOT_FOUND, manager=to("live.show", **RUNNING_ID, _anchor=lambda w: f"card-{w.running_review.id}")),
+            form=note_form,
+            **RUNNING_CARD,
+        )
+    ],
+    "live.park": [post(answers(NOT_FOUND, manager=to("live.show", **RUNNING_ID)), form=topic_form, **RUNNING_ID)],
+    "live.field_list": [
+        get(answers(NOT_FOUND, **MANAGER_ONLY), shows=(FIELD_TOPIC,), **OWNER_ID),
+        post(answers(NOT_FOUND, manager=to("live.field_list", **OWNER_ID)), form=topic_form, **OWNER_ID),
+    ],
+    "live.field_done": [
+        post(answers(NOT_FOUND, manager=to("live.field_list", **OWNER_ID)), form=lambda w: {"done": "1"}, **TOPIC_ID)
+    ],
+    "live.door_sign": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **RUNNING_ID)],
+    "live.door_sign_pdf": [
+        get(answers(NOT_FOUND, **OWNER_OR_MANAGER), shows=("Please do not interrupt",), **RUNNING_ID)
+    ],
+    "recap.show": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **RECAP, **FINISHED_ID)],
+    "recap.pdf": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **RECAP, **FINISHED_ID)],
+    "recap.send": [
+        post(
+            answers(NOT_FOUND, owner=to("recap.show", **FINISHED_ID), manager=to("recap.show", **FINISHED_ID)),
+            **FINISHED_ID,
+        )
+    ],
+    "calendar.index": [get(answers(OK))],
+    "calendar.rotate": [post(answers(to("calendar.index")))],
+    "calendar.feed": [
+        # Public by secret: the secret in the URL is the key, so whoever holds it reads that user's feed.
+        get(
+            answers(OK, anonymous=OK, **EVERYONE),
+            reader="owner",
+            shows=("Send the proposal",),
+            secret=lambda w: w.owner.calendar_secret,
+        ),
+        get(
+            answers(OK, anonymous=OK, **EVERYONE),
+            reader="manager",
+            hidden=(PRIVATE_NOTE,),
+            secret=lambda w: w.manager.calendar_secret,
+        ),
+        get(answers(NOT_FOUND, anonymous=NOT_FOUND), secret=lambda w: "not-" + w.owner.calendar_secret),
+    ],
+    "settings.index": [get(answers(OK)), post(answers(to("settings.index")), form=settings_form)],
 }
 NOT_ROUTES = {"static"}  # served files, not pages: no roles involved
 
@@ -312,9 +539,31 @@ def mismatch(answer: Answer, response, w: World) -> str | None:
     return None
 
 
-def page_leaks(role: str, response) -> list[str]:
-    body = response.get_data(as_text=True)
-    return [marker for marker, readers in MAY_SEE.items() if role not in readers and marker in body]
+def page_text(response) -> str:
+    """What a reader sees: the page, or the text of a PDF (whitespace collapsed, as lines wrap)."""
+    if response.mimetype == "application/pdf":
+        reader = PdfReader(io.BytesIO(response.get_data()))
+        return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    return response.get_data(as_text=True)
+
+
+def page_leaks(role: str, response, case: Case | None = None) -> list[str]:
+    """Markers on the page its reader may not see (the case's reader, when the URL decides whose page it is)."""
+    body = page_text(response)
+    reader = (case.reader if case else None) or role
+    hidden = case.hidden if case else ()
+    return [
+        marker for marker, readers in MAY_SEE.items() if (reader not in readers or marker in hidden) and marker in body
+    ]
+
+
+def page_misses(response, case: Case) -> list[str]:
+    body = page_text(response)
+    return [marker for marker in case.shows if marker not in body]
+
+
+def changed_tables(before: dict, after: dict) -> set[str]:
+    return {name for name in after if after[name] != before.get(name)}
 
 
 def every_case():
@@ -384,14 +633,20 @@ def test_every_route_answers_each_role_as_declared(app, tally):
             where = f"{endpoint} as {role}: {case.method} {url}"
             if why:
                 problems.append(f"{where}: {why}")
-            if response.status_code == 200 and (leaks := page_leaks(role, response)):
+            if response.status_code == 200 and (leaks := page_leaks(role, response, case)):
                 problems.append(f"{where}: shows {leaks}")
+            if response.status_code == 200 and (misses := page_misses(response, case)):
+                problems.append(f"{where}: does not show {misses}")
             if response.status_code >= 500:
                 problems.append(f"{where}: server error")
-            changed = stored_state() != before
+            after = stored_state()
+            changed = after != before
             refused = answer in (LOGIN, NOT_FOUND, FORBIDDEN)
-            if changed and (case.method == "GET" or refused):
-                problems.append(f"{where}: {'a GET' if case.method == 'GET' else 'a refused POST'} changed stored data")
+            if refused and changed:
+                problems.append(f"{where}: a refused {case.method} changed stored data")
+            elif case.method == "GET" and changed and not changed_tables(before, after) <= set(case.stores):
+                tables = sorted(changed_tables(before, after) - set(case.stores))
+                problems.append(f"{where}: a GET changed stored data in {tables}")
             if answer is LOGIN:
                 with app.test_request_context():
                     hx = visitors.send(endpoint, case, role, headers={"HX-Request": "true"})
