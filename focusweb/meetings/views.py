@@ -117,7 +117,6 @@ def _page(meeting, reviews, review, form, status=200, conflict=None):
         reviews=reviews,
         index=reviews.index(review) + 1 if review else 0,
         now=utcnow(),
-        on_time=service.started_on_time(meeting),
         meeting_date=service.meeting_date(meeting),
         **_card_context(meeting, review, form, conflict),
     )
