@@ -20,11 +20,12 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from .. import pdf
 from ..access import seller_or_404
 from ..extensions import db
 from ..htmx import render, wants_fragment
 from ..models import AccountReview, FieldTopic, ManagerNote, Meeting, User
-from . import pdf, service
+from . import service
 from .forms import NoteForm, TopicForm
 
 bp = Blueprint("live", __name__)
@@ -235,7 +236,13 @@ def door_sign(meeting_id: int):
 def door_sign_pdf(meeting_id: int):
     """The door sign as a one-page PDF on the viewer's paper size."""
     meeting = _door_sign_meeting(meeting_id)
-    body = pdf.door_sign(meeting, service.planned_end(meeting), current_user.paper_size)
+    body = pdf.render_pdf(
+        "pdf/door_sign.html",
+        current_user.paper_size,
+        landscape=True,
+        meeting=meeting,
+        planned_end=service.planned_end(meeting),
+    )
     response = make_response(body)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="door-sign-{meeting.id}.pdf"'
