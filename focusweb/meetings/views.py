@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user, login_required
 from htmx_flask import request
 
-from ..extensions import db
+from ..access import meeting_or_404, review_or_404
 from ..htmx import render, wants_fragment
 from ..models import AccountReview, Meeting, utcnow
 from ..recap import service as recap_service
@@ -27,20 +27,12 @@ def require_login():
     """Every meeting page needs a signed-in user."""
 
 
-def _is_manager_of(meeting: Meeting) -> bool:
-    return current_user.id in (meeting.manager_id, meeting.seller.manager_id)
-
-
 def _seller_meeting(meeting_id: int) -> Meeting:
     """The meeting, for its seller. Its manager may read along but not change it (403); others get 404."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    if meeting.seller_id == current_user.id:
-        return meeting
-    if _is_manager_of(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if meeting.seller_id != current_user.id:
         abort(403, "Only the seller changes the meeting; you can read along and keep your own notes.")
-    abort(404)
+    return meeting
 
 
 def _open_meeting(meeting_id: int) -> Meeting:
@@ -49,13 +41,6 @@ def _open_meeting(meeting_id: int) -> Meeting:
     if meeting.is_finished:
         abort(409, FINISHED_MESSAGE)
     return meeting
-
-
-def _review_or_404(meeting: Meeting, review_id: int) -> AccountReview:
-    review = db.session.get(AccountReview, review_id)
-    if review is None or review.meeting_id != meeting.id:
-        abort(404)
-    return review
 
 
 def _card_url(meeting: Meeting, review: AccountReview | None = None, anchor: str | None = None) -> str:
@@ -78,13 +63,9 @@ def wants_full_load() -> bool:
 @bp.get("/<int:meeting_id>")
 def show(meeting_id: int):
     """The seller drives: prepare, then one account card at a time; the summary once finished."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
+    meeting = meeting_or_404(meeting_id)
     if meeting.seller_id != current_user.id:
-        if _is_manager_of(meeting):
-            return redirect(url_for("live.show", meeting_id=meeting.id), 303)
-        abort(404)
+        return redirect(url_for("live.show", meeting_id=meeting.id), 303)
     if meeting.is_finished:
         return render(
             "meetings/summary.html",
@@ -172,7 +153,7 @@ NAVIGATION = {"previous": -1, "next": 1, "skip": 1}
 def save(meeting_id: int, review_id: int):
     """Autosave of a card (htmx), or the card's own submit: save, then Previous/Next/Skip without JavaScript."""
     meeting = _seller_meeting(meeting_id)
-    review = _review_or_404(meeting, review_id)
+    review = review_or_404(meeting, review_id)
     form = ReviewForm()
     if meeting.is_finished:
         if wants_fragment():
@@ -216,7 +197,7 @@ def _after_card(meeting: Meeting, review: AccountReview, go: str):
 def move(meeting_id: int, review_id: int):
     """Move an account up or down the meeting's order (within Key or within Target)."""
     meeting = _open_meeting(meeting_id)
-    review = _review_or_404(meeting, review_id)
+    review = review_or_404(meeting, review_id)
     service.move(meeting, review, -1 if request.form.get("direction") == "up" else 1)
     if wants_fragment():
         reviews = service.ordered_reviews(meeting)
