@@ -55,11 +55,6 @@ def refused_now(error):
     return render("errors/error.html", title="Not possible now", message=error.description, status=409)
 
 
-def wants_full_load() -> bool:
-    """A boosted visit to a running card page: load it whole, so its script (autosave status, timer) runs."""
-    return bool(request.htmx) and request.htmx.boosted and request.method == "GET"
-
-
 @bp.get("/<int:meeting_id>")
 def show(meeting_id: int):
     """The seller drives: prepare, then one account card at a time; the summary once finished."""
@@ -73,8 +68,6 @@ def show(meeting_id: int):
             summary=service.summary(meeting),
             mail_status=recap_service.mail_summary(meeting),
         )
-    if wants_full_load():
-        return "", 200, {"HX-Redirect": request.script_root + request.full_path.rstrip("?")}
     service.sync_reviews(meeting)
     reviews = service.ordered_reviews(meeting)
     review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
