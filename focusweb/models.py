@@ -280,15 +280,14 @@ class AccountReview(db.Model):
 
     @property
     def is_slipped(self) -> bool:
-        """Last time's step was recorded not done after its projection date passed."""
+        """Last time's step was recorded not done after its projection date (focusweb.plans defines it)."""
+        from .plans import is_slipped, local_day  # plans builds its queries on these models
+
         previous = self.previous_review
-        return (
-            self.outcome == "not_done"
-            and previous is not None
-            and previous.projection_date is not None
-            and self.outcome_at is not None
-            and self.outcome_at.date() > previous.projection_date
-        )
+        if previous is None or self.outcome_at is None:
+            return False
+        recorded_on = local_day(self.outcome_at, self.meeting.seller.timezone)
+        return is_slipped(self.outcome, previous.projection_date, recorded_on)
 
 
 class ManagerNote(db.Model):

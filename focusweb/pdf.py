@@ -1,4 +1,5 @@
-"""HTML to PDF with WeasyPrint, fetching nothing but the app's own static files and data: URLs.
+"""Every PDF (the recap, the door sign): Jinja to PDF with WeasyPrint, fetching nothing but the
+app's own static files and data: URLs.
 
 WeasyPrint is imported here, once, when the app starts (the import costs about 0.4 s).
 Its default fetcher would read any file:// URL and the network: a document with
@@ -43,14 +44,15 @@ def static_base_url() -> str:
     return Path(current_app.static_folder).resolve().as_uri() + "/"
 
 
-def html_to_pdf(html: str, paper_size: str = "A4") -> bytes:
+def html_to_pdf(html: str, paper_size: str = "A4", landscape: bool = False) -> bytes:
     """Render ``html`` (relative URLs point into static/) to PDF bytes on the given paper."""
     fetcher = StaticOnlyFetcher(current_app.static_folder)
-    page = weasyprint.CSS(string=f"@page {{ size: {PAGE_SIZES.get(paper_size, 'A4')}; }}", url_fetcher=fetcher)
+    size = PAGE_SIZES.get(paper_size, "A4") + (" landscape" if landscape else "")
+    page = weasyprint.CSS(string=f"@page {{ size: {size}; }}", url_fetcher=fetcher)
     document = weasyprint.HTML(string=html, base_url=static_base_url(), url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[page])
 
 
-def render_pdf(template: str, paper_size: str = "A4", **context) -> bytes:
+def render_pdf(template: str, paper_size: str = "A4", landscape: bool = False, **context) -> bytes:
     """Render a Jinja template from templates/pdf/ (autoescaped, as every .html template) to PDF bytes."""
-    return html_to_pdf(render_template(template, **context), paper_size)
+    return html_to_pdf(render_template(template, **context), paper_size, landscape)

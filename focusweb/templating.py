@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from .assets import asset_url
 from .models import KIND_LABELS
+from .plans import minutes_late, started_on_time
 
 
 def user_zone() -> ZoneInfo:
@@ -40,6 +41,13 @@ def format_date(value: date | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(asset_url=asset_url, KIND_LABELS=KIND_LABELS)
-    app.jinja_env.filters.update(local=local, datetime=format_datetime, time=format_time, date=format_date)
+    app.jinja_env.filters.update(
+        local=local,
+        datetime=format_datetime,
+        time=format_time,
+        date=format_date,
+        started_on_time=started_on_time,
+        minutes_late=minutes_late,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

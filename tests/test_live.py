@@ -370,5 +370,6 @@ def test_door_sign_pdf_is_one_page_with_the_sign(client, auth, factory):
     assert response.headers["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.get_data()))
     assert len(reader.pages) == 1
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
     text = " ".join(reader.pages[0].extract_text().split())
     assert "Please do not interrupt. Individual Focus Meeting in progress." in text and seller.name in text

@@ -386,6 +386,10 @@ def test_a_skipped_account_keeps_its_commitment_open(client, auth, team, meeting
     assert acme.previous_review_id == old_review.id
 
 
-def test_boosted_visit_loads_the_card_page_whole(seller_client, meeting):
+def test_boosted_visit_gets_the_whole_card_page_with_its_scripts(seller_client, meeting):
+    """Page scripts load once from base.html and start on htmx.onLoad: a boosted visit needs no full load."""
     response = seller_client.get(url(meeting), headers={"HX-Request": "true", "HX-Boosted": "true"})
-    assert response.headers["HX-Redirect"] == url(meeting)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Redirect" not in response.headers
+    assert page.startswith("<!doctype html>") and 'id="card"' in page and 'hx-history="false"' in page
+    assert "/static/js/meetings.js" in page

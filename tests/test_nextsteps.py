@@ -80,10 +80,14 @@ def world(factory) -> World:
     # Golf: g1 not done before its date (not a slip), g2 open.
     g1 = step(first, "golf", "g1", day(30))
     step(last, "golf", "g2", day(30), previous_review=g1, outcome="not_done", outcome_at=recorded)
-    # Hotel: never discussed, but its notes were edited after the last meeting.
+    # Hotel: never discussed; its own notes were edited after the last meeting, which is not prep.
     accounts["hotel"].notes = "New buyer since Monday"
     accounts["hotel"].updated_at = NOW - timedelta(days=1)
     db.session.commit()
+    # Prepared: Alpha's card in the running meeting has notes, Echo's has last time's outcome;
+    # Bravo's card there is empty, and being discussed last time is not being updated since.
+    factory.review(running, accounts["alpha"], notes="Budget approved")
+    factory.review(running, accounts["bravo"])
     # India: added after the last meeting and not touched since.
     accounts["india"] = factory.account(seller, "India", "key")
     return World(manager=manager, seller=seller, accounts=accounts, last=last, today=today)
@@ -195,10 +199,10 @@ def test_accounts_list_links_to_history(client, auth, world):
 def test_prep_status(world):
     prep = service.prep_status(world.seller)
     assert prep.last_meeting.id == world.last.id
-    assert [account.name for account in prep.stale_accounts] == ["India", "Charlie", "Delta"]
+    assert [account.name for account in prep.stale_accounts] == ["Bravo", "Golf", "India", "Charlie", "Delta", "Hotel"]
     assert [step.review.next_step for step in prep.overdue] == ["c1", "a2"]
     assert [review.next_step for review in prep.commitments] == ["a2", "b2", "e1", "g2"]
-    assert prep.summary == "5 of 8 accounts updated since last meeting"
+    assert prep.summary == "2 of 8 accounts updated since last meeting"
 
 
 def test_prep_status_before_the_first_meeting(factory):
@@ -213,10 +217,10 @@ def test_home_shows_the_prep_list(client, auth, world):
     auth.login(world.seller)
     page = client.get("/").get_data(as_text=True)
     prep = page[page.index("Prep list") :]
-    assert "5 of 8 accounts updated since last meeting" in prep
+    assert "2 of 8 accounts updated since last meeting" in prep
     stale = prep[prep.index("Not updated since last meeting") : prep.index("Past their projection date")]
-    assert all(name in stale for name in ("Charlie", "Delta", "India"))
-    assert not any(name in stale for name in ("Alpha", "Bravo", "Echo", "Golf", "Hotel", "Foxtrot"))
+    assert all(name in stale for name in ("Bravo", "Golf", "India", "Charlie", "Delta", "Hotel"))
+    assert not any(name in stale for name in ("Alpha", "Echo", "Foxtrot"))
     overdue = prep[prep.index("Past their projection date") : prep.index("Commitments from last time")]
     assert "c1" in overdue and "a2" in overdue and "b2" not in overdue
     commitments = prep[prep.index("Commitments from last time") :]

@@ -106,12 +106,13 @@ def test_nothing_before_seven_local(app, factory, manager):
     assert service.queue_reminders(at_seven(STEP_DUE, "Asia/Tokyo") - timedelta(minutes=1)) == []
 
 
-def test_a_step_marked_done_is_not_reminded(app, factory, manager):
+def test_a_step_recorded_done_is_not_reminded(app, factory, manager):
     seller, last, upcoming = seller_with_plan(factory, manager, "Europe/Paris")
     alpha = next(review for review in last.reviews if review.account.name == "Alpha")
     upcoming.started_at = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    upcoming.finished_at = upcoming.started_at + timedelta(minutes=30)  # an outcome counts once recorded
     db.session.commit()
-    factory.review(upcoming, alpha.account, previous_review=alpha, outcome="done", outcome_at=upcoming.started_at)
+    factory.review(upcoming, alpha.account, previous_review=alpha, outcome="done", outcome_at=upcoming.finished_at)
     messages = service.queue_reminders(at_seven(STEP_DUE, "Europe/Paris"))
     assert [m.kind for m in messages] == ["overdue"]  # Beta only; no prep, the meeting has started
 

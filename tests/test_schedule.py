@@ -341,7 +341,7 @@ def test_home_continues_a_started_meeting(client, auth, factory, team):
     meeting = factory.meeting(seller, scheduled_at=_today_at(seller, 12), started_at=datetime.now(UTC))
     auth.login(seller)
     page = client.get("/").get_data(as_text=True)
-    assert f'href="/meetings/{meeting.id}" hx-boost="false">Continue meeting</a>' in page
+    assert f'href="/meetings/{meeting.id}">Continue meeting</a>' in page
     assert "Start meeting" not in page
     assert "In progress" in page
 

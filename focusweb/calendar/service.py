@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Meeting, User, new_token, utcnow
-from ..team.service import health_of
+from ..plans import Step, load_steps
 
 PAST_DAYS = 180
 
@@ -39,9 +39,8 @@ def feed(user: User, base_url: str) -> bytes:
     for meeting in _meetings(user):
         calendar.add_component(_meeting_event(meeting, user, base_url, stamp))
     if user.is_seller:
-        for health in health_of([user]):
-            for step in health.open_steps:
-                calendar.add_component(_step_event(step, base_url, stamp))
+        for step in load_steps([user], open_only=True):
+            calendar.add_component(_step_event(step, base_url, stamp))
     return calendar.to_ical()
 
 
@@ -68,13 +67,13 @@ def _meeting_event(meeting: Meeting, user: User, base_url: str, stamp) -> Event:
     return event
 
 
-def _step_event(step, base_url: str, stamp) -> Event:
+def _step_event(step: Step, base_url: str, stamp) -> Event:
     event = Event()
-    event.add("uid", f"next-step-{step.review_id}@focusweb")
+    event.add("uid", f"next-step-{step.review.id}@focusweb")
     event.add("dtstamp", stamp)
     event.add("dtstart", step.projection_date)
     event.add("dtend", step.projection_date + timedelta(days=1))
-    event.add("summary", f"Next step: {step.account_name}")
+    event.add("summary", f"Next step: {step.account.name}")
     event.add("description", step.next_step)
     event.add("transp", "TRANSPARENT")
     return event

@@ -20,11 +20,12 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from ..access import seller_or_404
+from .. import pdf
+from ..access import is_meetings_manager, managed_seller_or_404, meeting_or_404, review_or_404
 from ..extensions import db
 from ..htmx import render, wants_fragment
-from ..models import AccountReview, FieldTopic, ManagerNote, Meeting, User
-from . import pdf, service
+from ..models import FieldTopic, ManagerNote, Meeting
+from . import service
 from .forms import NoteForm, TopicForm
 
 bp = Blueprint("live", __name__)
@@ -58,19 +59,12 @@ class NoteState:
         return cls(note.text, note.private, note.version, note.updated_at, outcome)
 
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    """A meeting of the signed-in manager (their own, not another team's)."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.manager_id != current_user.id:
+def _managed_meeting_or_404(meeting_id: int) -> Meeting:
+    """A meeting the signed-in manager manages (not another team's, not their own as a seller)."""
+    meeting = meeting_or_404(meeting_id)
+    if not is_meetings_manager(meeting):
         abort(404)
     return meeting
-
-
-def _review_or_404(meeting: Meeting, review_id: int) -> AccountReview:
-    review = db.session.get(AccountReview, review_id)
-    if review is None or review.meeting_id != meeting.id:
-        abort(404)
-    return review
 
 
 def _no_store(response):
@@ -100,10 +94,9 @@ def _render_live(meeting: Meeting, note_states: dict[int, NoteState] | None = No
 @bp.get("/meetings/<int:meeting_id>/live")
 def show(meeting_id: int):
     """The read-along page; polled by htmx with ?v=<version>, answered 204 while nothing changed."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is not None and meeting.seller_id == current_user.id:
-        return redirect(f"/meetings/{meeting.id}", 303)
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
+    if meeting.seller_id == current_user.id:
+        return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
     seen = request.args.get("v", type=int)
     if seen == meeting.version and wants_fragment():
         response = make_response("", 204)
@@ -115,8 +108,8 @@ def show(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/reviews/<int:review_id>/note")
 def save_note(meeting_id: int, review_id: int):
     """Autosave the manager's note on one card: 409 when a newer save came first, 422 on bad input."""
-    meeting = _meeting_or_404(meeting_id)
-    review = _review_or_404(meeting, review_id)
+    meeting = _managed_meeting_or_404(meeting_id)
+    review = review_or_404(meeting, review_id)
     form = NoteForm()
     typed = NoteState(text=form.text.data or "", private=bool(form.private.data), version=form.version.data or 0)
     status = 200
@@ -153,7 +146,7 @@ def save_note(meeting_id: int, review_id: int):
 @bp.post("/meetings/<int:meeting_id>/live/park")
 def park(meeting_id: int):
     """Park a coaching topic that came up in the meeting on the seller's For the field list."""
-    meeting = _meeting_or_404(meeting_id)
+    meeting = _managed_meeting_or_404(meeting_id)
     form = TopicForm()
     if not form.validate_on_submit():
         if wants_fragment():
@@ -181,18 +174,10 @@ def park(meeting_id: int):
     return redirect(url_for("live.show", meeting_id=meeting.id), 303)
 
 
-def _own_seller_or_404(seller_id: int) -> User:
-    """One of the signed-in manager's sellers (a seller never sees their manager's field list)."""
-    seller = seller_or_404(seller_id)
-    if seller.manager_id != current_user.id:
-        abort(404)
-    return seller
-
-
 @bp.route("/team/<int:seller_id>/field", methods=["GET", "POST"])
 def field_list(seller_id: int):
     """The seller's For the field list: coaching topics parked for a ride-along."""
-    seller = _own_seller_or_404(seller_id)
+    seller = managed_seller_or_404(seller_id)
     form = TopicForm()
     if form.validate_on_submit():
         service.park_topic(seller, current_user, form.text.data)
@@ -208,7 +193,7 @@ def field_list(seller_id: int):
 @bp.post("/team/<int:seller_id>/field/<int:topic_id>/done")
 def field_done(seller_id: int, topic_id: int):
     """Tick a topic off after the ride-along (done=0 reopens it)."""
-    seller = _own_seller_or_404(seller_id)
+    seller = managed_seller_or_404(seller_id)
     topic = db.session.get(FieldTopic, topic_id)
     if topic is None or topic.seller_id != seller.id:
         abort(404)
@@ -216,26 +201,24 @@ def field_done(seller_id: int, topic_id: int):
     return redirect(url_for("live.field_list", seller_id=seller.id), 303)
 
 
-def _door_sign_meeting(meeting_id: int) -> Meeting:
-    """The door sign is for the meeting's manager and its seller."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or current_user.id not in (meeting.manager_id, meeting.seller_id):
-        abort(404)
-    return meeting
-
-
 @bp.get("/meetings/<int:meeting_id>/door-sign")
 def door_sign(meeting_id: int):
     """A print-styled "Please do not interrupt" sign with the seller's name and the planned end."""
-    meeting = _door_sign_meeting(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     return render("live/door_sign.html", meeting=meeting, planned_end=service.planned_end(meeting))
 
 
 @bp.get("/meetings/<int:meeting_id>/door-sign.pdf")
 def door_sign_pdf(meeting_id: int):
     """The door sign as a one-page PDF on the viewer's paper size."""
-    meeting = _door_sign_meeting(meeting_id)
-    body = pdf.door_sign(meeting, service.planned_end(meeting), current_user.paper_size)
+    meeting = meeting_or_404(meeting_id)
+    body = pdf.render_pdf(
+        "pdf/door_sign.html",
+        current_user.paper_size,
+        landscape=True,
+        meeting=meeting,
+        planned_end=service.planned_end(meeting),
+    )
     response = make_response(body)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="door-sign-{meeting.id}.pdf"'

@@ -12,19 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import signals
 from ..extensions import db
 from ..models import OUTCOMES, Account, AccountReview, Meeting, utcnow
+from ..plans import is_step, started_on_time
 
-ON_TIME = timedelta(minutes=5)
 NEXT_STEP_MAX = 500
 NOTES_MAX = 20_000
 # The card's fields, in the order the card shows them.
 CARD_FIELDS = ("outcome", "notes", "next_step", "projection_date")
-
-
-def started_on_time(meeting: Meeting) -> bool | None:
-    """Started no later than 5 minutes after the scheduled time (early is on time); None before the start."""
-    if meeting.started_at is None:
-        return None
-    return meeting.started_at - meeting.scheduled_at <= ON_TIME
 
 
 def meeting_date(meeting: Meeting) -> date:
@@ -77,8 +70,8 @@ def _renumber(meeting: Meeting) -> bool:
 def _link_previous(meeting: Meeting) -> bool:
     """Each card not yet answered for last time looks back on the account's newest commitment.
 
-    A commitment is a next step from a finished, earlier meeting in which the account was not
-    skipped, so it carries over a skipped account or a meeting that never took place.
+    The account's newest step (focusweb.plans) from an earlier meeting, so it carries over a
+    skipped account or a meeting that never took place.
     """
     rows = db.session.execute(
         select(AccountReview.account_id, AccountReview.id)
@@ -86,10 +79,8 @@ def _link_previous(meeting: Meeting) -> bool:
         .where(
             Meeting.seller_id == meeting.seller_id,
             Meeting.id != meeting.id,
-            Meeting.finished_at.is_not(None),
             Meeting.scheduled_at < meeting.scheduled_at,
-            AccountReview.next_step != "",
-            AccountReview.skipped.is_(False),
+            is_step(),
         )
         .order_by(Meeting.scheduled_at, AccountReview.id)
     )

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user, login_required
 from htmx_flask import request
 
-from ..extensions import db
+from ..access import meeting_or_404, review_or_404
 from ..htmx import render, wants_fragment
 from ..models import AccountReview, Meeting, utcnow
 from ..recap import service as recap_service
@@ -27,20 +27,12 @@ def require_login():
     """Every meeting page needs a signed-in user."""
 
 
-def _is_manager_of(meeting: Meeting) -> bool:
-    return current_user.id in (meeting.manager_id, meeting.seller.manager_id)
-
-
 def _seller_meeting(meeting_id: int) -> Meeting:
     """The meeting, for its seller. Its manager may read along but not change it (403); others get 404."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    if meeting.seller_id == current_user.id:
-        return meeting
-    if _is_manager_of(meeting):
+    meeting = meeting_or_404(meeting_id)
+    if meeting.seller_id != current_user.id:
         abort(403, "Only the seller changes the meeting; you can read along and keep your own notes.")
-    abort(404)
+    return meeting
 
 
 def _open_meeting(meeting_id: int) -> Meeting:
@@ -49,13 +41,6 @@ def _open_meeting(meeting_id: int) -> Meeting:
     if meeting.is_finished:
         abort(409, FINISHED_MESSAGE)
     return meeting
-
-
-def _review_or_404(meeting: Meeting, review_id: int) -> AccountReview:
-    review = db.session.get(AccountReview, review_id)
-    if review is None or review.meeting_id != meeting.id:
-        abort(404)
-    return review
 
 
 def _card_url(meeting: Meeting, review: AccountReview | None = None, anchor: str | None = None) -> str:
@@ -70,21 +55,12 @@ def refused_now(error):
     return render("errors/error.html", title="Not possible now", message=error.description, status=409)
 
 
-def wants_full_load() -> bool:
-    """A boosted visit to a running card page: load it whole, so its script (autosave status, timer) runs."""
-    return bool(request.htmx) and request.htmx.boosted and request.method == "GET"
-
-
 @bp.get("/<int:meeting_id>")
 def show(meeting_id: int):
     """The seller drives: prepare, then one account card at a time; the summary once finished."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
+    meeting = meeting_or_404(meeting_id)
     if meeting.seller_id != current_user.id:
-        if _is_manager_of(meeting):
-            return redirect(url_for("live.show", meeting_id=meeting.id), 303)
-        abort(404)
+        return redirect(url_for("live.show", meeting_id=meeting.id), 303)
     if meeting.is_finished:
         return render(
             "meetings/summary.html",
@@ -92,8 +68,6 @@ def show(meeting_id: int):
             summary=service.summary(meeting),
             mail_status=recap_service.mail_summary(meeting),
         )
-    if wants_full_load():
-        return "", 200, {"HX-Redirect": request.script_root + request.full_path.rstrip("?")}
     service.sync_reviews(meeting)
     reviews = service.ordered_reviews(meeting)
     review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
@@ -117,7 +91,6 @@ def _page(meeting, reviews, review, form, status=200, conflict=None):
         reviews=reviews,
         index=reviews.index(review) + 1 if review else 0,
         now=utcnow(),
-        on_time=service.started_on_time(meeting),
         meeting_date=service.meeting_date(meeting),
         **_card_context(meeting, review, form, conflict),
     )
@@ -173,7 +146,7 @@ NAVIGATION = {"previous": -1, "next": 1, "skip": 1}
 def save(meeting_id: int, review_id: int):
     """Autosave of a card (htmx), or the card's own submit: save, then Previous/Next/Skip without JavaScript."""
     meeting = _seller_meeting(meeting_id)
-    review = _review_or_404(meeting, review_id)
+    review = review_or_404(meeting, review_id)
     form = ReviewForm()
     if meeting.is_finished:
         if wants_fragment():
@@ -217,7 +190,7 @@ def _after_card(meeting: Meeting, review: AccountReview, go: str):
 def move(meeting_id: int, review_id: int):
     """Move an account up or down the meeting's order (within Key or within Target)."""
     meeting = _open_meeting(meeting_id)
-    review = _review_or_404(meeting, review_id)
+    review = review_or_404(meeting, review_id)
     service.move(meeting, review, -1 if request.form.get("direction") == "up" else 1)
     if wants_fragment():
         reviews = service.ordered_reviews(meeting)

@@ -19,11 +19,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import mail, pdf
+from .. import mail, pdf, plans
 from ..extensions import db
 from ..models import KIND_LABELS, AccountReview, ManagerNote, Meeting, OutboxMessage, User
 
-ON_TIME_MINUTES = 5
 KIND_ORDER = {"key": 0, "target": 1}
 
 
@@ -76,12 +75,11 @@ class Recap:
 
     @property
     def minutes_late(self) -> int:
-        started = self.meeting.started_at or self.meeting.scheduled_at
-        return max(0, round((started - self.meeting.scheduled_at).total_seconds() / 60))
+        return plans.minutes_late(self.meeting)
 
     @property
     def on_time(self) -> bool:
-        return self.minutes_late <= ON_TIME_MINUTES
+        return bool(plans.started_on_time(self.meeting))
 
     @property
     def duration_minutes(self) -> int | None:

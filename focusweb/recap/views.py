@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, login_required
 
 from .. import mail
-from ..extensions import db
+from ..access import meeting_or_404
 from ..htmx import render
 from ..models import Meeting
 from . import service
@@ -24,9 +24,7 @@ def require_login():
 
 def _finished_meeting_or_404(meeting_id: int) -> Meeting:
     """The meeting's seller or manager only (anyone else: 404); a meeting not finished has no recap yet."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or current_user.id not in (meeting.seller_id, meeting.manager_id):
-        abort(404)
+    meeting = meeting_or_404(meeting_id)
     if not meeting.is_finished:
         page = render_template(
             "errors/error.html",

@@ -1,7 +1,7 @@
 """Which reminders are due now, queued in the outbox once each (``flask --app wsgi send-reminders``).
 
 Every reminder goes out from REMINDER_TIME in the seller's own time zone, on its day:
-- prep: the day before a meeting (the seller's prep list),
+- prep: the day before a meeting (the seller's prep list, as the home screen shows it),
 - due: the morning a next step reaches its projection date,
 - overdue: the next morning, for a step still open.
 The dedupe key (one per seller and day, or per meeting and time) makes a second run a no-op;
@@ -10,17 +10,17 @@ each kind is skipped for a seller who turned it off (User.remind_prep, remind_du
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import or_, select
 
 from .. import mail
 from ..extensions import db
-from ..models import Account, AccountReview, Meeting, OutboxMessage, User
+from ..models import Meeting, OutboxMessage, User
+from ..nextsteps.service import open_next_steps, prep_status
+from ..plans import Step
 
 REMINDER_TIME = time(7, 0)
 
@@ -33,71 +33,12 @@ def _day(value: date) -> str:
     return f"{value:%a %-d %b %Y}"
 
 
-def open_steps(seller_id: int) -> list[AccountReview]:
-    """The seller's open next steps: per account, the newest finished meeting's step, until an outcome is recorded."""
-    later = aliased(AccountReview)
-    reviews = db.session.scalars(
-        select(AccountReview)
-        .join(Meeting, Meeting.id == AccountReview.meeting_id)
-        .join(Account, Account.id == AccountReview.account_id)
-        .where(
-            Meeting.seller_id == seller_id,
-            Meeting.finished_at.is_not(None),
-            AccountReview.skipped.is_(False),
-            AccountReview.next_step != "",
-            AccountReview.projection_date.is_not(None),
-            Account.archived_at.is_(None),
-            ~exists().where(later.previous_review_id == AccountReview.id, later.outcome.is_not(None)),
-        )
-        .options(selectinload(AccountReview.account), selectinload(AccountReview.meeting))
-        .order_by(Meeting.finished_at.desc())
-    ).all()
-    newest: dict[int, AccountReview] = {}
-    for review in reviews:
-        newest.setdefault(review.account_id, review)
-    return sorted(newest.values(), key=lambda review: (review.projection_date, review.account.name.casefold()))
-
-
-@dataclass
-class PrepList:
-    overdue: list[AccountReview] = field(default_factory=list)
-    open: list[AccountReview] = field(default_factory=list)
-    not_discussed: list[Account] = field(default_factory=list)
-
-
-def prep_list(seller: User, today: date) -> PrepList:
-    """What to prepare: overdue steps, last time's commitments still open, accounts not discussed last time.
-
-    Kept in one function so the home screen's prep list (nextsteps) can replace it.
-    """
-    steps = open_steps(seller.id)
-    last = db.session.scalar(
-        select(Meeting)
-        .where(Meeting.seller_id == seller.id, Meeting.finished_at.is_not(None))
-        .order_by(Meeting.finished_at.desc())
-        .limit(1)
-    )
-    discussed = set()
-    if last is not None:
-        discussed = {review.account_id for review in last.reviews if not review.skipped}
-    accounts = db.session.scalars(
-        select(Account)
-        .where(Account.owner_id == seller.id, Account.archived_at.is_(None))
-        .order_by(Account.kind, Account.name_key)
-    ).all()
-    return PrepList(
-        overdue=[step for step in steps if step.projection_date < today],
-        open=[step for step in steps if step.projection_date >= today],
-        not_discussed=[account for account in accounts if account.id not in discussed],
-    )
-
-
-def _step_lines(steps: list[AccountReview]) -> list[str]:
+def _step_lines(steps: list[Step]) -> list[str]:
     lines = []
     for step in steps:
         lines += [
             f"- {step.account.name}: {step.next_step}",
-            f"  projection date {_day(step.projection_date)}; recap: {_url(f'/meetings/{step.meeting_id}/recap')}",
+            f"  projection date {_day(step.projection_date)}; recap: {_url(f'/meetings/{step.meeting.id}/recap')}",
         ]
     return lines
 
@@ -107,27 +48,31 @@ def _prep_key(meeting: Meeting) -> str:
     return f"prep:{meeting.id}:{meeting.scheduled_at:%Y%m%dT%H%M}"
 
 
-def _queue_prep(seller: User, meeting: Meeting, local_today: date) -> OutboxMessage | None:
+def _queue_prep(seller: User, meeting: Meeting) -> OutboxMessage | None:
     if mail.already_queued(_prep_key(meeting)):
         return None
     zone = ZoneInfo(seller.timezone)
     when = meeting.scheduled_at.astimezone(zone)
-    prep = prep_list(seller, local_today + timedelta(days=1))
+    prep = prep_status(seller, now=meeting.scheduled_at)  # overdue as of the meeting
+    listed = {step.review.id for step in prep.overdue}
+    commitments = [step for step in prep.commitments if step.review.id not in listed]
     lines = [
         f"Tomorrow, {_day(when.date())} at {when:%H:%M}: your focus meeting with {meeting.manager.name}.",
         f"Open it: {_url(f'/meetings/{meeting.id}')}",
         "",
-        "Your prep list:",
+        f"Your prep list: {prep.summary}.",
         "",
     ]
     if prep.overdue:
         lines += ["Next steps past their projection date:", *_step_lines(prep.overdue), ""]
-    if prep.open:
-        lines += ["Commitments still open:", *_step_lines(prep.open), ""]
-    if prep.not_discussed:
-        lines += ["Not discussed last time:", *[f"- {a.name} ({a.kind_label})" for a in prep.not_discussed], ""]
-    if not (prep.overdue or prep.open or prep.not_discussed):
-        lines += ["Nothing open: bring a plan for each Key and Target account.", ""]
+    if commitments:
+        lines += ["Commitments from last time:", *_step_lines(commitments), ""]
+    if prep.stale_accounts:
+        lines += [
+            "Not updated since last meeting:",
+            *[f"- {account.name} ({account.kind_label})" for account in prep.stale_accounts],
+            "",
+        ]
     return mail.queue(
         kind="prep",
         recipient=seller.email,
@@ -138,7 +83,7 @@ def _queue_prep(seller: User, meeting: Meeting, local_today: date) -> OutboxMess
     )
 
 
-def _queue_steps(seller: User, kind: str, steps: list[AccountReview], today: date) -> OutboxMessage | None:
+def _queue_steps(seller: User, kind: str, steps: list[Step], today: date) -> OutboxMessage | None:
     if kind == "due":
         subject = f"Due today: {len(steps)} next step{'s' if len(steps) != 1 else ''}"
         intro = f"These next steps reach their projection date today, {_day(today)}:"
@@ -164,11 +109,11 @@ def queue_reminders(now: datetime) -> list[OutboxMessage]:
         today = local.date()
         if seller.remind_prep:
             for meeting in _meetings_on(seller, today + timedelta(days=1)):
-                queued.append(_queue_prep(seller, meeting, today))
+                queued.append(_queue_prep(seller, meeting))
         want_due = seller.remind_due and not mail.already_queued(f"due:{seller.id}:{today}")
         want_overdue = seller.remind_overdue and not mail.already_queued(f"overdue:{seller.id}:{today}")
         if want_due or want_overdue:
-            steps = open_steps(seller.id)
+            steps = open_next_steps(seller.id, now=now)
             due = [step for step in steps if step.projection_date == today]
             overdue = [step for step in steps if step.projection_date == today - timedelta(days=1)]
             if want_due and due:

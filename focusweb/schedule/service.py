@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AccountReview, Cadence, Meeting, Reschedule, User, utcnow
+from ..plans import has_content
 
 HORIZON_WEEKS = 8
 # Lazy top-up only when the furthest meeting is closer than this: most page views do one query.
@@ -119,23 +120,13 @@ def save_cadence(seller: User, manager: User, values: dict, now: datetime | None
             Meeting.scheduled_at >= replace_from,
             Meeting.started_at.is_(None),
             ~exists().where(Reschedule.meeting_id == Meeting.id),
-            ~exists().where(AccountReview.meeting_id == Meeting.id, _has_answers()),
+            ~exists().where(AccountReview.meeting_id == Meeting.id, has_content()),  # prep is never deleted
         )
     )
     db.session.flush()
     generate_meetings(cadence, horizon(cadence.timezone, now), now)
     db.session.commit()
     return cadence
-
-
-def _has_answers():
-    """A review someone has written in (prep or meeting): what a cadence change must never delete."""
-    return or_(
-        AccountReview.notes != "",
-        AccountReview.next_step != "",
-        AccountReview.projection_date.is_not(None),
-        AccountReview.outcome.is_not(None),
-    )
 
 
 def top_up(seller_ids: list[int], now: datetime | None = None) -> int:

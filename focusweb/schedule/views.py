@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from ..access import can_see_seller, seller_or_404
-from ..extensions import db
+from ..access import managed_seller_or_404, meeting_or_404
 from ..htmx import render
-from ..models import Meeting, User, utcnow
+from ..models import utcnow
 from . import service
 from .forms import CadenceForm, RescheduleForm
 
@@ -24,18 +23,10 @@ def require_login():
     """Every scheduling page needs a signed-in user."""
 
 
-def _managed_seller_or_404(seller_id: int) -> User:
-    """One of the signed-in manager's sellers (a seller never sets their own cadence)."""
-    seller = seller_or_404(seller_id)
-    if seller.manager_id != current_user.id:
-        abort(404)
-    return seller
-
-
 @bp.route("/team/<int:seller_id>/cadence", methods=["GET", "POST"])
 def cadence(seller_id: int):
     """Set how often a seller meets their manager; upcoming meetings follow from it."""
-    seller = _managed_seller_or_404(seller_id)
+    seller = managed_seller_or_404(seller_id)
     current = service.cadence_for(seller.id)
     form = CadenceForm(obj=current)
     if not form.is_submitted() and current is None:
@@ -60,18 +51,10 @@ def cadence(seller_id: int):
     )
 
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    """A meeting of the signed-in seller, or of one of the signed-in manager's sellers."""
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not can_see_seller(meeting.seller):
-        abort(404)
-    return meeting
-
-
 @bp.route("/meetings/<int:meeting_id>/reschedule", methods=["GET", "POST"])
 def reschedule(meeting_id: int):
     """Move a meeting that has not started; the reason is required and kept."""
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if meeting.started_at is not None:
         return render("schedule/reschedule.html", meeting=meeting, form=None, status=409)
     form = RescheduleForm(meeting=meeting, zone=current_user.timezone)

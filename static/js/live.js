@@ -1,5 +1,6 @@
 // The manager's read-along: tick the timer, keep the current card in view, keep the caret
 // in a note while the board is swapped. Everything works without this file; it only helps.
+// Loaded once from base.html: it starts on every page load, boosted visit and history restore.
 (function () {
   "use strict";
 
@@ -15,21 +16,22 @@
     });
   }
 
-  var lastCurrent = null;
-
   function typingNote() {
     var active = document.activeElement;
     return active && active.closest && active.closest(".note-form, .live-park");
   }
 
+  // The card last scrolled to is kept on the page's wrapper, so a new page scrolls afresh.
   function followCurrent() {
-    var current = document.querySelector(".live-card.is-current");
-    var id = current ? current.id : null;
-    if (id && id !== lastCurrent && !typingNote()) {
+    var page = document.querySelector(".live");
+    if (!page) return;
+    var current = page.querySelector(".live-card.is-current");
+    var id = current ? current.id : "";
+    if (id && id !== page.dataset.followed && !typingNote()) {
       var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
       current.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
     }
-    lastCurrent = id;
+    page.dataset.followed = id;
   }
 
   // Browsers without Element.moveBefore lose focus when htmx moves a preserved note form.
@@ -52,12 +54,17 @@
     }
     focused = null;
     followCurrent();
-    tick();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
-    followCurrent();
+  function start() {
+    if (!focused) followCurrent(); // else after the caret is back (htmx:afterSettle)
     tick();
-    window.setInterval(tick, 1000);
-  });
+  }
+
+  if (window.htmx) {
+    htmx.onLoad(start); // the first load, and everything htmx swaps in (boosted pages, polls, history)
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+  window.setInterval(tick, 1000);
 })();

@@ -1,5 +1,7 @@
 /* The meeting page: honest save status, retries with backoff, no typed text lost on the way out, the timer.
-   The card form autosaves through htmx (hx-trigger on #card); this file only watches and helps. */
+   The card form autosaves through htmx (hx-trigger on #card); this file only watches and helps.
+   Loaded once from base.html on every page: the listeners below look for the card when they fire,
+   so the page works however it arrived (full load, boosted visit, back button). */
 (function () {
   "use strict";
 
@@ -119,10 +121,11 @@
     release(state);
   });
 
-  // Leaving through htmx (links, other forms): first let the card's latest text reach the server.
+  // Leaving through htmx (boosted links and forms): first let the card's latest text reach the server.
   document.addEventListener("htmx:confirm", function (event) {
     var form = card();
-    if (!form || isCard(event.detail.elt)) return;
+    var elt = event.detail.elt;
+    if (!form || isCard(elt)) return;
     var state = stateOf(form);
     if (!unsaved(state)) return;
     event.preventDefault();
@@ -131,7 +134,14 @@
         return !unsaved(state);
       },
       go: function () {
-        event.detail.issueRequest(true);
+        var trigger = event.detail.triggeringEvent;
+        if (elt.isConnected) {
+          event.detail.issueRequest(true);
+        } else if (elt.tagName === "FORM") {
+          submitAgain(elt, trigger && trigger.submitter); // the save swapped it (the conflict panel)
+        } else if (elt.href) {
+          window.location.assign(elt.href);
+        }
       },
     });
     if (!state.inflight) saveNow(form);
@@ -194,16 +204,23 @@
 
   // The timer counts from the server's figure, so a phone's wrong clock does not matter.
   function tick() {
-    var timer = document.getElementById("timer");
-    if (!timer) return;
-    if (!timer.dataset.loadedAt) timer.dataset.loadedAt = String(Date.now());
-    var seconds = Number(timer.dataset.elapsed) + Math.floor((Date.now() - Number(timer.dataset.loadedAt)) / 1000);
-    var minutes = Math.floor(seconds / 60);
-    var rest = seconds % 60;
-    timer.textContent = minutes + ":" + (rest < 10 ? "0" : "") + rest;
-    timer.setAttribute("datetime", "PT" + seconds + "S");
-    timer.parentElement.classList.toggle("over", seconds > Number(timer.dataset.planned));
+    document.querySelectorAll("time[data-elapsed]").forEach(function (timer) {
+      if (!timer.dataset.loadedAt) timer.dataset.loadedAt = String(Date.now());
+      var seconds = Number(timer.dataset.elapsed) + Math.floor((Date.now() - Number(timer.dataset.loadedAt)) / 1000);
+      var minutes = Math.floor(seconds / 60);
+      var rest = seconds % 60;
+      timer.textContent = minutes + ":" + (rest < 10 ? "0" : "") + rest;
+      timer.setAttribute("datetime", "PT" + seconds + "S");
+      timer.parentElement.classList.toggle("over", seconds > Number(timer.dataset.planned));
+    });
+  }
+
+  // Loaded once from base.html: start on the first load and on whatever htmx swaps in (boosted
+  // visits, history restore); a timer already counting keeps its start (loadedAt).
+  if (window.htmx) {
+    htmx.onLoad(tick);
+  } else {
+    document.addEventListener("DOMContentLoaded", tick);
   }
   window.setInterval(tick, 1000);
-  tick(); // a deferred script runs once the page is parsed
 })();

@@ -1,7 +1,7 @@
 """The manager's read-along in real Chromium: a seller on a phone, the manager on a laptop.
 
-The seller's meeting screen is another area; until it is merged, the seller's saves are made
-the way it stores them (in the live server's database: the card, its version, meeting.touch()).
+One test types on the seller's own meeting screen; the 20-save figure stores the seller's saves
+the way the autosave does (the card, its version, meeting.touch()) to time the read-along alone.
 Delays are printed as figures, never asserted.
 """
 
@@ -84,7 +84,9 @@ def _context(browser, live_server, viewport, phone: bool):
     )
 
 
-def test_manager_sees_each_saved_next_step_without_reload(browser, live_server, running, capsys):
+@pytest.fixture
+def screens(browser, live_server, running):
+    """The seller signed in on a phone, the manager reading along on a laptop, and the manager's reloads."""
     seller_context = _context(browser, live_server, PHONE, phone=True)
     manager_context = _context(browser, live_server, LAPTOP, phone=False)
     try:
@@ -96,24 +98,28 @@ def test_manager_sees_each_saved_next_step_without_reload(browser, live_server, 
         expect(manager.get_by_role("heading", name="Kite Key")).to_be_visible()
         navigations = []
         manager.on("framenavigated", lambda frame: navigations.append(frame.url))
-
-        delays = []
-        review_ids = running["review_ids"]
-        for n in range(SAVES):
-            review_id = review_ids[n % len(review_ids)]
-            text = f"Next step {n}: call {uuid.uuid4().hex[:6]}"
-            manager.evaluate(WATCH, text)
-            saved = time.time()
-            seller_saves(live_server.app, running["meeting_id"], review_id, text)
-            card = manager.locator(f"#card-{review_id}")
-            expect(card).to_contain_text(text, timeout=10_000)
-            expect(card).to_have_attribute("aria-current", "step")
-            delays.append(manager.evaluate("window.__shownAt") / 1000 - saved)
-        assert navigations == []  # every update arrived without a reload
-        expect(manager.get_by_text(f"{len(review_ids)} of {len(review_ids)} accounts")).to_be_visible()
+        yield seller, manager, navigations
     finally:
         seller_context.close()
         manager_context.close()
+
+
+def test_manager_sees_each_saved_next_step_without_reload(live_server, running, screens, capsys):
+    _, manager, navigations = screens
+    delays = []
+    review_ids = running["review_ids"]
+    for n in range(SAVES):
+        review_id = review_ids[n % len(review_ids)]
+        text = f"Next step {n}: call {uuid.uuid4().hex[:6]}"
+        manager.evaluate(WATCH, text)
+        saved = time.time()
+        seller_saves(live_server.app, running["meeting_id"], review_id, text)
+        card = manager.locator(f"#card-{review_id}")
+        expect(card).to_contain_text(text, timeout=10_000)
+        expect(card).to_have_attribute("aria-current", "step")
+        delays.append(manager.evaluate("window.__shownAt") / 1000 - saved)
+    assert navigations == []  # every update arrived without a reload
+    expect(manager.get_by_text(f"{len(review_ids)} of {len(review_ids)} accounts")).to_be_visible()
     delays.sort()
     with capsys.disabled():
         print(
@@ -149,23 +155,17 @@ def test_manager_note_autosaves_and_survives_board_updates_on_a_phone(browser, l
         db.session.remove()
 
 
-def test_seller_types_a_next_step_and_the_manager_sees_it(browser, live_server, running):
-    """Through the seller's own meeting screen; skipped until that screen is merged."""
-    seller_context = _context(browser, live_server, PHONE, phone=True)
-    manager_context = _context(browser, live_server, LAPTOP, phone=False)
-    try:
-        seller = seller_context.new_page()
-        sign_in(seller, running["seller"])
-        seller.goto(f"/meetings/{running['meeting_id']}")
-        field = seller.get_by_label(NEXT_STEP_LABEL)
-        if field.count() == 0:
-            pytest.skip("the seller's meeting screen (/meetings/<id> card form) is not on this branch")
-        manager = manager_context.new_page()
-        sign_in(manager, "manager@demo.test")
-        manager.goto(f"/meetings/{running['meeting_id']}/live")
-        text = f"Typed on the phone {uuid.uuid4().hex[:6]}"
-        field.first.fill(text)
-        expect(manager.locator("#board")).to_contain_text(text, timeout=10_000)
-    finally:
-        seller_context.close()
-        manager_context.close()
+def test_seller_types_a_next_step_and_the_manager_sees_it(running, screens, capsys):
+    """Through the seller's own meeting screen (autosave) on a phone; the manager's laptop shows it."""
+    seller, manager, navigations = screens
+    seller.goto(f"/meetings/{running['meeting_id']}")
+    text = f"Typed on the phone {uuid.uuid4().hex[:6]}"
+    manager.evaluate(WATCH, text)
+    typed = time.time()
+    seller.get_by_label(NEXT_STEP_LABEL).fill(text)
+    expect(seller.locator(".save-status")).to_have_text("Saved")
+    expect(manager.locator(f"#card-{running['review_ids'][0]}")).to_contain_text(text, timeout=10_000)
+    delay = manager.evaluate("window.__shownAt") / 1000 - typed
+    assert navigations == []  # shown without a reload
+    with capsys.disabled():
+        print(f"\nread-along delay, typed on the phone to shown on the laptop (autosave waits 0.6 s): {delay:.2f} s")

@@ -241,3 +241,36 @@ def test_a_failed_save_keeps_the_text_and_retries(phone, live_server, own_meetin
     expect(phone.locator(".save-status")).to_have_text("Saved")
     assert len(failures) == 1
     assert stored_reviews(live_server, meeting_id)[0][2] == "Written on a train"
+
+
+def test_boosted_from_home_to_the_meeting_autosaves_ticks_and_comes_back(phone, live_server, own_meeting):
+    """Clicks only (boosted, no full page load): the page scripts start on htmx.onLoad, also after Back."""
+    email, meeting_id = own_meeting
+    csp = watch_for_csp_violations(phone)
+    sign_in(phone, email)
+    full_loads = []
+    phone.on("load", lambda: full_loads.append(phone.url))
+    phone.get_by_role("link", name="Home").click()
+    phone.get_by_role("button", name="Start meeting").click()
+    phone.wait_for_url(f"**/meetings/{meeting_id}")
+    phone.get_by_label(NEXT_STEP).fill("Book the mine survey")
+    expect(phone.locator(".save-status")).to_have_text("Saved")
+    assert stored_reviews(live_server, meeting_id)[0][2] == "Book the mine survey"
+    timer = phone.locator("#timer")
+    expect(timer).to_have_text(re.compile(r"^\d+:\d\d$"))  # the script has taken over from "0 min"
+    shown = timer.text_content()
+    expect(timer).not_to_have_text(shown)  # and it ticks
+
+    # Away (boosted) and back with the browser's Back button: htmx restores the page from the server.
+    phone.get_by_role("link", name="Home").click()
+    expect(phone.get_by_role("link", name="Continue meeting")).to_be_visible()
+    phone.go_back()
+    phone.wait_for_url(f"**/meetings/{meeting_id}")
+    expect(phone.get_by_label(NEXT_STEP)).to_have_value("Book the mine survey")
+    shown = phone.locator("#timer").text_content()
+    expect(phone.locator("#timer")).not_to_have_text(shown)
+    phone.get_by_label(NEXT_STEP).fill("Book the mine survey for May")
+    expect(phone.locator(".save-status")).to_have_text("Saved")
+    assert stored_reviews(live_server, meeting_id)[0][2] == "Book the mine survey for May"
+    assert full_loads == [], "every step was a boosted swap or a history restore"
+    assert csp == []

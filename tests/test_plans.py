@@ -1,0 +1,61 @@
+"""The plan's words (focusweb/plans.py): one rule each, the same on every page that shows it."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from focusweb import plans
+from focusweb.models import Meeting
+
+SCHEDULED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("late", "on_time", "minutes"),
+    [
+        (timedelta(minutes=-20), True, 0),
+        (timedelta(minutes=5), True, 5),
+        (timedelta(minutes=5, seconds=30), False, 6),
+        (timedelta(minutes=12), False, 12),
+    ],
+)
+def test_started_on_time_and_minutes_late_agree(late, on_time, minutes):
+    meeting = Meeting(scheduled_at=SCHEDULED, started_at=SCHEDULED + late)
+    assert (plans.started_on_time(meeting), plans.minutes_late(meeting)) == (on_time, minutes)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "recorded_on", "done_on_time", "slipped"),
+    [
+        ("done", date(2026, 3, 10), True, False),
+        ("done", date(2026, 3, 11), False, False),
+        ("not_done", date(2026, 3, 10), False, False),
+        ("not_done", date(2026, 3, 11), False, True),
+        (None, date(2026, 3, 11), False, False),
+    ],
+)
+def test_done_on_time_and_slipped_compare_the_recorded_day_with_the_projection_date(
+    outcome, recorded_on, done_on_time, slipped
+):
+    due = date(2026, 3, 10)
+    assert plans.is_done_on_time(outcome, due, recorded_on) is done_on_time
+    assert plans.is_slipped(outcome, due, recorded_on) is slipped
+
+
+def test_the_recorded_day_is_the_sellers_so_every_view_agrees_on_a_slip(factory):
+    """Recorded 23:30 UTC on the 10th is the 11th in Tokyo: a slip on the summary, the history and the team view."""
+    manager = factory.user("manager")
+    seller = factory.user("seller", manager=manager, timezone="Asia/Tokyo")
+    account = factory.account(seller, "Kappa")
+    first_at = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    first = factory.meeting(seller, scheduled_at=first_at, started_at=first_at, finished_at=first_at)
+    step = factory.review(first, account, next_step="Call Kappa", projection_date=date(2026, 3, 10))
+    recorded = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    second = factory.meeting(seller, scheduled_at=recorded, started_at=recorded, finished_at=recorded)
+    card = factory.review(
+        second, account, previous_review=step, outcome="not_done", outcome_at=recorded, next_step="Again"
+    )
+    (history_step,) = [s for s in plans.load_steps([seller], account_id=account.id) if s.review.id == step.id]
+    assert card.is_slipped and history_step.slipped
+    assert history_step.recorded_on == date(2026, 3, 11)
+    assert plans.slips_by_account(seller) == {account.id: 1}
