@@ -46,6 +46,32 @@ def prepare_database(url: str) -> None:
         db.engine.dispose()
 
 
+def seed_meetings(url: str, sellers: int, cards: int) -> list[tuple[str, int]]:
+    """More sellers of the durable manager, each with ``cards`` Key accounts and a meeting due now.
+
+    Returns (e-mail, meeting id) per seller.
+    """
+    from sqlalchemy import select
+
+    from focusweb import create_app
+    from focusweb.extensions import db
+    from focusweb.models import User
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        make = Factory()
+        manager = db.session.scalar(select(User).where(User.email == MANAGER_EMAIL))
+        seeded = []
+        for n in range(sellers):
+            seller = make.user("seller", manager=manager, email=f"durable.meeting{n}@example.test")
+            for card in range(cards):
+                make.account(seller, f"Durable Co {n}-{card}")
+            seeded.append((seller.email, make.meeting(seller).id))
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,27 +1,32 @@
 """No lost data: a failed save leaves nothing half written; a killed server loses no acknowledged save.
 
 The kill test runs real gunicorn (2 sync workers) on its own SQLite file and, in the PostgreSQL
-run, on PostgreSQL; sellers create accounts (POST /accounts/new, CSRF from the page) while
-workers are SIGKILLed; every save the client was told about (303) must be stored. To prove the
-same for meeting autosaves, replace ``create_accounts`` with a loop of autosaves and compare
-the stored card with the last acknowledged text.
+run, on PostgreSQL, while workers are SIGKILLed: sellers create accounts (POST /accounts/new,
+CSRF from the page), and other sellers run a meeting, autosaving their cards as meetings.js
+does (htmx headers, the whole card with the version it was typed over, the new version read
+from the answer; a cut connection retried with the same card until answered). Every save the
+client was told about (303, or 200 with a version) must be stored: each card ends exactly as
+last acknowledged, its version bumped once per acknowledged change (a retry that had landed is
+not applied twice).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 import time
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, event, func, select
 
 from focusweb.extensions import db
-from focusweb.models import Account, User
-from tests.conftest import PASSWORD, multipart
-from tests.durability_support import SELLER_EMAIL, csrf_from, signed_in_client
+from focusweb.models import Account, AccountReview, User
+from tests.conftest import CSRF_IN_PAGE, PASSWORD, multipart
+from tests.durability_support import SELLER_EMAIL, csrf_from, seed_meetings, signed_in_client
 
 
 class InjectedFault(Exception):
@@ -132,16 +137,25 @@ def server_database(request, tmp_path):
     return url
 
 
-SELLERS = 6
+SELLERS = 4  # adding accounts
+MEETINGS = 4  # sellers autosaving their meeting's cards
+CARDS = 3
 KILLS = 4
-SAVES_BETWEEN_KILLS = 25
+SAVES_BETWEEN_KILLS = 30  # of both kinds together
+CARD_VERSION = re.compile(r'name="version" value="(\d+)"')
+CARD_LINK = re.compile(r"\?review=(\d+)\"")
 
 
-def wait_for_saves(outcome: dict, count: int, timeout: float = 60) -> None:
+def acknowledged(*outcomes: dict) -> int:
+    return sum(len(outcome["acknowledged"]) for outcome in outcomes)
+
+
+def wait_for_saves(outcomes: tuple[dict, ...], count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while len(outcome["acknowledged"]) < count:
-        assert time.monotonic() < deadline, f"only {len(outcome['acknowledged'])} saves acknowledged: {outcome}"
-        assert not outcome["errors"], outcome["errors"][:10]
+    while acknowledged(*outcomes) < count:
+        assert time.monotonic() < deadline, f"only {acknowledged(*outcomes)} saves acknowledged"
+        for outcome in outcomes:
+            assert not outcome["errors"], outcome["errors"][:10]
         time.sleep(0.02)
 
 
@@ -166,24 +180,86 @@ def create_accounts(server, seller: int, stop: threading.Event, outcome: dict) -
     client.close()
 
 
+def until_answered(send, outcome: dict) -> httpx.Response:
+    """Send until the server answers, as the meeting page retries a save whose connection was cut."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return send()
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            outcome["retried"] += 1
+            time.sleep(0.05)
+
+
+def run_meeting(server, email: str, meeting_id: int, stop: threading.Event, outcome: dict) -> None:
+    """A seller starts the meeting and autosaves the cards in turn until told to stop.
+
+    A save in flight when ``stop`` is set is still retried to its answer, so what the client last
+    heard about each card is what must be stored.
+    """
+    client = signed_in_client(server, email)
+    page_url = f"/meetings/{meeting_id}"
+    page = until_answered(lambda: client.get(page_url), outcome).text
+    token = CSRF_IN_PAGE.search(page).group(1)
+    until_answered(lambda: client.post(f"{page_url}/start", data={"csrf_token": token}), outcome)
+    versions = {}
+    for review_id in dict.fromkeys(int(found) for found in CARD_LINK.findall(page)):
+        card_page = until_answered(lambda: client.get(f"{page_url}?review={review_id}"), outcome).text  # noqa: B023
+        versions[review_id] = int(CARD_VERSION.search(card_page).group(1))
+    headers = {"HX-Request": "true", "HX-Target": "save-state", "HX-Trigger": "card", "X-CSRFToken": token}
+    projection_date = (date.today() + timedelta(days=7)).isoformat()
+    for n in itertools.count(1):
+        if stop.is_set():
+            break
+        review_id = list(versions)[n % len(versions)]
+        card = {
+            "csrf_token": token,
+            "version": str(versions[review_id]),
+            "notes": f"{email} card {review_id}: notes as of save {n}",
+            "next_step": f"Next step {n}",
+            "projection_date": projection_date,
+        }
+        url = f"{page_url}/reviews/{review_id}"
+        response = until_answered(
+            lambda: client.post(url, data=card, headers=headers | {"HX-Current-URL": server.url + url}),  # noqa: B023
+            outcome,
+        )
+        version = CARD_VERSION.search(response.text) if response.status_code == 200 else None
+        if version is None:
+            outcome["errors"].append(f"{email} card {review_id} save {n}: {response.status_code}")
+            continue
+        versions[review_id] = int(version.group(1))
+        outcome["cards"][review_id] = (card["notes"], card["next_step"], versions[review_id])
+        outcome["acknowledged"].append(n)
+    client.close()
+
+
 def test_no_acknowledged_save_is_lost_when_workers_are_killed(gunicorn_server, server_database, tally):
     server = gunicorn_server(server_database)
-    outcome = {"acknowledged": set(), "unknown": set(), "errors": []}
+    meetings = seed_meetings(server_database, MEETINGS, CARDS)
+    accounts = {"acknowledged": set(), "unknown": set(), "errors": []}
+    autosaves = {"acknowledged": [], "cards": {}, "retried": 0, "errors": []}
     stop = threading.Event()
-    sellers = [threading.Thread(target=create_accounts, args=(server, n, stop, outcome)) for n in range(SELLERS)]
-    for thread in sellers:
+    load = [threading.Thread(target=create_accounts, args=(server, n, stop, accounts)) for n in range(SELLERS)]
+    load += [
+        threading.Thread(target=run_meeting, args=(server, email, meeting_id, stop, autosaves))
+        for email, meeting_id in meetings
+    ]
+    for thread in load:
         thread.start()
     killed = []
     try:
         # Paced by work done, not by the clock: a kill after every SAVES_BETWEEN_KILLS acknowledged saves.
         for round_ in range(1, KILLS + 2):
-            wait_for_saves(outcome, round_ * SAVES_BETWEEN_KILLS)
+            wait_for_saves((accounts, autosaves), round_ * SAVES_BETWEEN_KILLS)
             if round_ <= KILLS:
                 killed.append(server.kill_worker())
                 server.wait_workers()  # gunicorn's master has started another
     finally:
         stop.set()
-        for thread in sellers:
+        for thread in load:
             thread.join(timeout=30)
     server.wait_ready()
 
@@ -194,17 +270,33 @@ def test_no_acknowledged_save_is_lost_when_workers_are_killed(gunicorn_server, s
                 select(Account.name).join(User, User.id == Account.owner_id).where(User.email == SELLER_EMAIL)
             ).scalars()
         )
+        stored_cards = {
+            review_id: (notes, next_step, version)
+            for review_id, notes, next_step, version in connection.execute(
+                select(AccountReview.id, AccountReview.notes, AccountReview.next_step, AccountReview.version).where(
+                    AccountReview.id.in_(autosaves["cards"])
+                )
+            )
+        }
     engine.dispose()
-    lost = outcome["acknowledged"] - stored
+    lost = accounts["acknowledged"] - stored
+    lost_cards = {card: acked for card, acked in autosaves["cards"].items() if stored_cards[card] != acked}
     tally["durability: workers SIGKILLed"] += sum(1 for pid in killed if pid)
-    tally["durability: saves acknowledged under SIGKILL"] += len(outcome["acknowledged"])
-    tally["durability: acknowledged saves lost"] += len(lost)
+    tally["durability: saves acknowledged under SIGKILL"] += len(accounts["acknowledged"])
+    tally["durability: meeting autosaves acknowledged under SIGKILL"] += len(autosaves["acknowledged"])
+    tally["durability: autosaves retried after a cut connection"] += autosaves["retried"]
+    tally["durability: acknowledged saves lost"] += len(lost) + len(lost_cards)
     assert all(killed), "every kill found a worker to kill"
-    assert outcome["acknowledged"], "the load made saves"
-    assert not outcome["errors"], outcome["errors"][:10]
+    assert accounts["acknowledged"] and autosaves["acknowledged"], "the load made saves of both kinds"
+    assert not accounts["errors"] and not autosaves["errors"], (accounts["errors"] + autosaves["errors"])[:10]
     assert not lost, f"{len(lost)} acknowledged saves lost: {sorted(lost)[:10]}"
-    assert stored <= outcome["acknowledged"] | outcome["unknown"], "nothing stored that was not sent"
+    assert stored <= accounts["acknowledged"] | accounts["unknown"], "nothing stored that was not sent"
+    assert not lost_cards, "cards not as last acknowledged: " + "; ".join(
+        f"card {review_id}: told {acked}, stored {stored_cards[review_id]}" for review_id, acked in lost_cards.items()
+    )
     print(
-        f"{server_database.split(':')[0]}: {len(outcome['acknowledged'])} saves acknowledged, "
-        f"{len(outcome['unknown'])} cut off by a kill, {len(killed)} workers killed, {len(lost)} lost"
+        f"{server_database.split(':')[0]}: {len(accounts['acknowledged'])} account saves and "
+        f"{len(autosaves['acknowledged'])} meeting autosaves acknowledged, {len(accounts['unknown'])} account saves "
+        f"cut off, {autosaves['retried']} autosaves retried, {len(killed)} workers killed, "
+        f"{len(lost) + len(lost_cards)} lost"
     )

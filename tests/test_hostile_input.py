@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import time
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import quote_from_bytes
 
@@ -25,9 +26,10 @@ from werkzeug import urls  # noqa: F401 -- registers the 'werkzeug.url_quote' de
 
 from focusweb.converters import MAX_ID
 from focusweb.extensions import db
-from focusweb.models import Account, User
+from focusweb.meetings.service import CARD_FIELDS, clean_text
+from focusweb.models import Account, AccountReview, User
 from tests.conftest import multipart
-from tests.test_authorization import ROUTES, Visitors, best_role, stored_state
+from tests.test_authorization import ROUTES, Visitors, best_role, changed_tables, stored_state
 
 EXAMPLES = 30
 SETTINGS = settings(
@@ -72,6 +74,8 @@ HOSTILE_TEXT = st.one_of(st.sampled_from(SPECIAL), TEXT, st.integers().map(str))
 HOSTILE_BYTES = st.one_of(
     st.sampled_from([b"\xff\xfe", b"\xc0\x80", b"\xed\xa0\x80", b"caf\xe9", b"\x80" * 10]), st.binary(max_size=40)
 )
+# Forms stored field by field (the meeting's account card autosave): see check_card.
+SAVED_BY_FIELD = {"meetings.save"}
 EXTRA_NAMES = st.sampled_from(
     ["id", "owner_id", "is_admin", "role", "seller_id", "archived_at", "version", "__proto__"]
 )
@@ -143,57 +147,96 @@ def sent_values(fields, body: str) -> dict[str, str]:
     }
 
 
-class FormScan(HTMLParser):
-    """The values a re-rendered form shows, and which fields carry an error."""
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
-    def __init__(self):
+
+class FormScan(HTMLParser):
+    """The values the form posting to ``action`` shows, and which of its fields carry an error.
+
+    A field carries an error when a non-empty ``class="error"`` element is ``<name>-error`` or is
+    (or sits inside) an element the field's ``aria-describedby`` names. A page with several forms
+    (the read-along has a note form per card) is read only inside the one that was posted.
+    """
+
+    def __init__(self, action: str):
         super().__init__(convert_charrefs=True)
+        self.action = action
         self.values: dict[str, str] = {}
         self.checked: dict[str, str] = {}
-        self.errors: set[str] = set()
+        self.described_by: dict[str, set[str]] = {}
+        self.error_text: dict[str, str] = {}  # element id -> error text inside it
+        self._open: list[tuple[str, str | None, bool]] = []  # (tag, id, is an error) of the elements we are in
+        self._in_form = False
         self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._in_form = attributes.get("action") == self.action
+        if tag not in VOID:
+            self._open.append((tag, attributes.get("id"), "error" in attributes.get("class", "").split()))
         name = attributes.get("name")
-        if tag == "input" and name:
-            if attributes.get("type") == "radio":
+        if not self._in_form or not name or tag not in ("input", "textarea", "select"):
+            return
+        self.described_by[name] = set(attributes.get("aria-describedby", "").split())
+        if tag == "input":
+            if attributes.get("type") in ("radio", "checkbox"):
                 if "checked" in attributes:
                     self.checked[name] = attributes.get("value", "")
             elif attributes.get("type") not in ("password", "file", "hidden", "submit"):
                 self.values[name] = attributes.get("value", "")
-        if tag == "textarea" and name:
+        if tag == "textarea":
             self._textarea = name
             self.values[name] = ""
-        if attributes.get("class") == "error" and attributes.get("id", "").endswith("-error"):
-            self.errors.add(attributes["id"].removesuffix("-error"))
 
     def handle_data(self, data):
         if self._textarea:
             self.values[self._textarea] += data
+        if any(is_error for _, _, is_error in self._open):
+            for _, element_id, _ in self._open:
+                if element_id:
+                    self.error_text[element_id] = self.error_text.get(element_id, "") + data
 
     def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
         if tag == "textarea" and self._textarea:
             # The browser drops one newline right after <textarea>; WTForms writes one (\r\n) first.
             self.values[self._textarea] = self.values[self._textarea].removeprefix("\r\n").removeprefix("\n")
             self._textarea = None
+        if any(open_tag == tag for open_tag, _, _ in self._open):
+            while self._open.pop()[0] != tag:
+                pass
+
+    @property
+    def errors(self) -> set[str]:
+        """The fields with an error next to them."""
+        with_text = {element_id for element_id, text in self.error_text.items() if text.strip()}
+        named = {element_id.removesuffix("-error") for element_id in with_text}
+        described = {name for name, ids in self.described_by.items() if ids & with_text}
+        return named | described
 
 
-def scan(html: str) -> FormScan:
-    parser = FormScan()
+def scan(html: str, action: str) -> FormScan:
+    parser = FormScan(action)
     parser.feed(html)
     parser.close()
     return parser
 
 
-def check_refusal(response, fields, body, valid: dict) -> list[str]:
-    """A 422 names a field next to it and shows back what was typed everywhere else."""
-    page = scan(response.get_data(as_text=True))
+def as_typed(value: str) -> str:
+    """Text as a form shows it back: line breaks as one, spaces at the ends trimmed (filters may do both)."""
+    return value.replace("\r\n", "\n").strip()
+
+
+def check_refusal(response, fields, body, valid: dict, action: str, conflict: bool = False) -> list[str]:
+    """A 422 names a field next to it; a 409 (or the 422) shows back what was typed everywhere else."""
+    page = scan(response.get_data(as_text=True), action)
     problems = []
-    if not page.errors & set(valid):
+    if not conflict and not page.errors & set(valid):
         problems.append(f"422 without an error next to any of {sorted(valid)}")
     for name, value in sent_values(fields, body).items():
-        if name in page.values and page.values[name] != value:
+        if name in page.values and as_typed(page.values[name]) != as_typed(value):
             problems.append(f"{name}: typed {value[:60]!r}, shown back {page.values[name][:60]!r}")
         if name in page.checked and page.checked[name] != value:
             problems.append(f"{name}: chose {value[:60]!r}, shown back {page.checked[name][:60]!r}")
@@ -209,6 +252,63 @@ def accounts_after(before: dict) -> list[Account]:
         if (account.id, account.owner_id, account.name, account.name_key, account.kind, account.notes)
         not in {(row[0], row[1], row[2], row[3], row[4], row[5]) for row in old}
     ]
+
+
+def posted_values(fields, body: str) -> dict[str, str]:
+    """What the server reads for each field: the first of repeated names (the last in multipart, see encode)."""
+    if body == "json":
+        return {}
+    values: dict[str, str] = {}
+    for name, value in fields if body == "multipart" else reversed(fields):
+        values[name] = (
+            value.decode("utf-8", "replace" if body == "multipart" else "werkzeug.url_quote")
+            if isinstance(value, bytes)
+            else value
+        )
+    return values
+
+
+def card_as_stored(review: AccountReview) -> dict:
+    db.session.refresh(review)
+    return {name: getattr(review, name) for name in (*CARD_FIELDS, "version")}
+
+
+def parsed(name: str, value: str):
+    """A card field's value as the form parses it."""
+    if name == "projection_date":
+        return datetime.strptime(value, "%Y-%m-%d").date() if value.strip() else None
+    return clean_text(value) if name in ("notes", "next_step") else value
+
+
+def check_card(review_id: int, card_before: dict, fields, body, before: dict, page_errors: set[str]) -> list[str]:
+    """An autosave stores each valid field whole, exactly as sent, refused ones not at all; nothing else changes.
+
+    The card saves field by field by design (SPEC: nothing typed is lost): with a 500-character
+    next step refused, the notes typed next to it are still stored. What may never happen is a
+    field stored other than as sent, a refused field stored, or a row other than the card (and
+    its meeting's read-along version) changed.
+    """
+    review = db.session.get(AccountReview, review_id)
+    after = card_as_stored(review)
+    posted = posted_values(fields, body)
+    problems = []
+    changed = [name for name in CARD_FIELDS if after[name] != card_before[name]]
+    for name in changed:
+        if name in page_errors:
+            problems.append(f"{name} was refused on the page, yet stored as {after[name]!r:.60}")
+        elif name not in posted:
+            problems.append(f"{name} changed to {after[name]!r:.60} without being sent")
+        elif parsed(name, posted[name]) != after[name]:
+            problems.append(f"{name} stored as {after[name]!r:.60}, sent {posted[name]!r:.60}")
+    if after["version"] != card_before["version"] + bool(changed):
+        problems.append(f"version went {card_before['version']} -> {after['version']} for {len(changed)} changes")
+    state = stored_state()
+    for table in changed_tables(before, state) - {"account_reviews", "meetings"}:
+        problems.append(f"the autosave changed {table}")
+    other_cards = [row for row in state["account_reviews"] if row[0] != review_id]
+    if other_cards != [row for row in before["account_reviews"] if row[0] != review_id]:
+        problems.append("the autosave changed another card")
+    return problems
 
 
 def check_success(endpoint, fields, body, before, visitors, role) -> list[str]:
@@ -232,9 +332,10 @@ def check_success(endpoint, fields, body, before, visitors, role) -> list[str]:
 def test_hostile_forms_never_500_and_never_store_half(app, tally, endpoint, case):
     visitors = Visitors(app)
     role = best_role(case)
+    valid = case.form(visitors.world)
 
     @SETTINGS
-    @given(mutation=hostile_form(case.form(visitors.world)))
+    @given(mutation=hostile_form(valid))
     def run(mutation):
         fields, body = mutation
         client, token = visitors.client(role)
@@ -242,18 +343,27 @@ def test_hostile_forms_never_500_and_never_store_half(app, tally, endpoint, case
         before = stored_state()
         with app.test_request_context():
             url = case.url(visitors.world, endpoint)
+        card = case.args["review_id"](visitors.world) if endpoint in SAVED_BY_FIELD else None
+        card_before = card_as_stored(db.session.get(AccountReview, card)) if card else None
         response = client.post(url, csrf=False, **encode(fields, body, token))
         tally["hostile: form inputs tried"] += 1
         where = f"{endpoint} {url} {body} {fields!r:.300}"
-        assert response.status_code < 500, f"{where}: server error"
-        assert response.status_code in (303, 413, 422), f"{where}: answered {response.status_code}"
+        status = response.status_code
+        assert status < 500, f"{where}: server error"
+        # 409: a form carrying the version it was typed over, sent without a readable one (judged stale).
+        allowed = (303, 409, 413, 422) if "version" in valid else (303, 413, 422)
+        assert status in allowed, f"{where}: answered {status}"
         after = stored_state()
-        if response.status_code == 303:
+        if status in (409, 422):
+            conflict = status == 409
+            assert check_refusal(response, fields, body, valid, url, conflict=conflict) == [], where
+        if card and status in (303, 422):
+            errors = scan(response.get_data(as_text=True), url).errors if status == 422 else set()
+            assert check_card(card, card_before, fields, body, before, errors) == [], where
+        elif status == 303:
             assert check_success(endpoint, fields, body, before, visitors, role) == [], where
         else:
             assert after == before, f"{where}: a refused request stored something"
-        if response.status_code == 422:
-            assert check_refusal(response, fields, body, case.form(visitors.world)) == [], where
         if after != before:
             visitors.rebuild()
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..forms import Form
 from .service import NOTE_MAX, TOPIC_MAX
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(
         "Manager note", validators=[Length(max=NOTE_MAX, message=f"A note can be at most {NOTE_MAX} characters.")]
     )
@@ -18,7 +18,7 @@ class NoteForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired(), NumberRange(min=0)], default=0)
 
 
-class TopicForm(FlaskForm):
+class TopicForm(Form):
     text = TextAreaField(
         "Coaching topic for the field",
         validators=[

@@ -114,10 +114,11 @@ def shared_notes_by_review(review_ids: list[int]) -> dict[int, list[ManagerNote]
     return grouped
 
 
-def save_note(review: AccountReview, author: User, text: str, private: bool, version: int) -> ManagerNote:
+def save_note(review: AccountReview, author: User, text: str, private: bool, version: int | None) -> ManagerNote:
     """Create or update the author's note on a card; refuse a save based on an older version.
 
-    ``version`` is the note's version the form was loaded with (0 when there was no note yet).
+    ``version`` is the note's version the form was loaded with (0 when there was no note yet; None
+    when unknown, which is always stale).
     Raises StaleNote when the stored note has moved on. Bumps the meeting's read-along version.
     """
     note = db.session.scalar(

@@ -111,16 +111,19 @@ def save_note(meeting_id: int, review_id: int):
     meeting = _managed_meeting_or_404(meeting_id)
     review = review_or_404(meeting, review_id)
     form = NoteForm()
+    form.validate_on_submit()
     typed = NoteState(text=form.text.data or "", private=bool(form.private.data), version=form.version.data or 0)
+    # A note sent without a readable version was typed over we cannot tell what: judged as stale (409).
+    base_version = None if form.version.errors else form.version.data
+    errors = [message for name, messages in form.errors.items() if name != "version" for message in messages]
     status = 200
     if meeting.is_finished:
         state, status = replace(typed, outcome="closed", errors=["The meeting is finished: its notes are final."]), 409
-    elif not form.validate_on_submit():
-        errors = [message for messages in form.errors.values() for message in messages]
+    elif errors:
         state, status = replace(typed, outcome="invalid", errors=errors), 422
     else:
         try:
-            note = service.save_note(review, current_user, typed.text, typed.private, typed.version)
+            note = service.save_note(review, current_user, typed.text, typed.private, base_version)
             state = NoteState.of(note, outcome="saved")
         except service.StaleNote as stale:
             db.session.rollback()

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
+from ..forms import Form
 from .service import clean_text
 
 NEXT_STEP_LABEL = "What is your next step with this account?"
 PROJECTION_DATE_LABEL = "What is your projection date to get this accomplished?"
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """One account card. Rules beyond parsing live in service.field_problem, shared with every caller."""
 
     # The review version the seller typed over: a save based on an older one is refused (409).

@@ -166,10 +166,10 @@ def value_label(value) -> str:
     return f"{value:%a %-d %b %Y}" if isinstance(value, date) else str(value or "")
 
 
-def save_review(review: AccountReview, values: dict, base_version: int) -> SaveResult:
+def save_review(review: AccountReview, values: dict, base_version: int | None) -> SaveResult:
     """Store the card's valid fields if they were typed over the stored version.
 
-    A save based on an older version is refused when it would change anything (two devices);
+    A save based on an older (or unknown: None) version is refused when it would change anything (two devices);
     a retried save whose values are already stored succeeds without a change (idempotent).
     """
     meeting = review.meeting

@@ -154,11 +154,12 @@ def save(meeting_id: int, review_id: int):
             return render("meetings/show.html", "autosave", status=409, finished=True, fragment=True, **context)
         abort(409, FINISHED_MESSAGE)
     form.validate()
-    if form.version.errors:
-        abort(400, "The card was sent without its version. Reload the page.")
+    # A card sent without a readable version was typed over we cannot tell what: judged as stale (409,
+    # both texts shown, nothing applied), never stored blindly.
+    base_version = None if form.version.errors else form.version.data
     values = {name: form[name].data for name in service.CARD_FIELDS if name in request.form and not form[name].errors}
     context = _card_context(meeting, review, form)  # before the save: its commit expires the rows read here
-    result = service.save_review(review, values, form.version.data)
+    result = service.save_review(review, values, base_version)
     errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
     status = 409 if result.conflict else 422 if errors else 200
     if not result.conflict:

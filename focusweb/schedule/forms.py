@@ -6,11 +6,11 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from ..forms import Form
 from ..models import Meeting, utcnow
 from .service import REASON_MAX, WEEKDAYS, at_local, seller_has_meeting_at
 
@@ -23,7 +23,7 @@ def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(name, name) for name in names]
 
 
-class CadenceForm(FlaskForm):
+class CadenceForm(Form):
     every_weeks = RadioField(
         "How often",
         choices=[SelectChoice(1, "Every week"), SelectChoice(2, "Every two weeks")],
@@ -56,7 +56,7 @@ class CadenceForm(FlaskForm):
         return {name: getattr(self, name).data for name in CADENCE_FIELDS}
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(Form):
     new_date = DateField("New date", validators=[InputRequired(message="Give the new date.")])
     new_time = TimeField("New time", validators=[InputRequired(message="Give the new time, e.g. 09:00.")])
     reason = TextAreaField(

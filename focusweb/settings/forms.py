@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from ..forms import Form
 from ..models import PAPER_SIZES
 
 PAPER_LABELS = {"A4": "A4 (210 × 297 mm)", "Letter": "US Letter (8.5 × 11 in)"}
@@ -22,7 +22,7 @@ def time_zones() -> tuple[SelectChoice, ...]:
     return tuple(SelectChoice(name, name) for name in names)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     timezone = SelectField(
         "Time zone", choices=[], validators=[DataRequired(message="Choose your time zone.")], validate_choice=True
     )
