@@ -641,6 +641,8 @@ def test_every_route_answers_each_role_as_declared(app, tally):
                 problems.append(f"{where}: server error")
             after = stored_state()
             changed = after != before
+            if any(PRIVATE_NOTE in str(value) for row in after["outbox_messages"] for value in row):
+                problems.append(f"{where}: a private note went into an e-mail")
             refused = answer in (LOGIN, NOT_FOUND, FORBIDDEN)
             if refused and changed:
                 problems.append(f"{where}: a refused {case.method} changed stored data")

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote_from_bytes
 
@@ -29,7 +29,17 @@ from focusweb.extensions import db
 from focusweb.meetings.service import CARD_FIELDS, clean_text
 from focusweb.models import Account, AccountReview, User
 from tests.conftest import multipart
-from tests.test_authorization import ROUTES, Visitors, best_role, changed_tables, stored_state
+from tests.test_authorization import (
+    ROUTES,
+    Visitors,
+    best_role,
+    cadence_form,
+    card_form,
+    changed_tables,
+    every_case,
+    reschedule_form,
+    stored_state,
+)
 
 EXAMPLES = 30
 SETTINGS = settings(
@@ -368,6 +378,124 @@ def test_hostile_forms_never_500_and_never_store_half(app, tally, endpoint, case
             visitors.rebuild()
 
     run()
+
+
+# -- named hostile values on the meeting, read-along, schedule and settings forms ---------------------
+
+NUL_MESSAGE = "Remove the invisible NUL character"
+# (endpoint, which of its POST cases, field, value, what the message next to the field says)
+NAMED = [
+    ("meetings.save", 0, "next_step", "x" * 501, "500 characters or fewer"),
+    ("meetings.save", 0, "next_step", "a\x00b", NUL_MESSAGE),
+    ("meetings.save", 0, "notes", "\x00", NUL_MESSAGE),
+    ("meetings.save", 0, "projection_date", "0000-00-00", "Enter a date"),
+    ("meetings.save", 0, "projection_date", "9999-12-31", "within five years"),
+    ("meetings.save", 0, "projection_date", "2001-01-01", "on or after the meeting"),
+    ("meetings.save", 0, "projection_date", "2024-02-30", "Enter a date"),
+    ("meetings.save", 1, "projection_date", "9999-12-31", "within five years"),
+    ("live.save_note", 0, "text", "n" * 5001, "at most 5000 characters"),
+    ("live.save_note", 0, "text", "a\x00b", NUL_MESSAGE),
+    ("live.park", 0, "text", "", "Write down the topic"),
+    ("live.park", 0, "text", "\x00", NUL_MESSAGE),
+    ("live.field_list", 0, "text", "t" * 501, "at most 500 characters"),
+    ("schedule.cadence", 0, "starts_on", "0000-00-00", "Not a valid date"),
+    ("schedule.cadence", 0, "starts_on", "9999-12-31", "within a year"),
+    ("schedule.cadence", 0, "starts_on", "0001-01-01", "within a year"),
+    ("schedule.cadence", 0, "timezone", "Mars/Olympus_Mons", "Not a valid choice"),
+    ("schedule.cadence", 0, "timezone", "Europe/Berlin\x00", NUL_MESSAGE),
+    ("schedule.cadence", 0, "minutes", "60", "Not a valid choice"),
+    ("schedule.cadence", 0, "local_time", "25:00", "Not a valid time"),
+    ("schedule.reschedule", 0, "new_date", "9999-12-31", "within a year"),
+    ("schedule.reschedule", 0, "new_date", "0001-01-01", "has passed"),
+    ("schedule.reschedule", 0, "new_date", "0000-00-00", "Not a valid date"),
+    ("schedule.reschedule", 0, "reason", "", "Say why the meeting moves"),
+    ("schedule.reschedule", 0, "reason", "r" * 501, "Keep the reason to 500"),
+    ("schedule.reschedule", 0, "reason", "moved\x00", NUL_MESSAGE),
+    ("settings.index", 0, "timezone", "Not/A_Zone", "Not a valid choice"),
+    ("settings.index", 0, "timezone", "UTC\x00", NUL_MESSAGE),
+    ("settings.index", 0, "timezone", "", "Choose your time zone"),
+    ("settings.index", 0, "paper_size", "A5", "Not a valid choice"),
+]
+HTMX_FORMS = {"meetings.save", "live.save_note", "live.park"}
+
+
+def post_case(endpoint: str, index: int):
+    return [case for case in ROUTES[endpoint] if case.method == "POST"][index]
+
+
+@pytest.mark.parametrize(("endpoint", "index", "name", "value", "message"), NAMED)
+def test_named_hostile_values_are_refused_on_their_field(app, tally, endpoint, index, name, value, message):
+    """Each value: 422, its message next to its field, the rest shown back, nothing stored (a card: no refused field).
+
+    An htmx answer is a fragment for the page's target: the card's errors swap in by their ids; a
+    read-along form's fragment fills the status element its field's aria-describedby names (checked
+    on the whole page, the first round).
+    """
+    visitors = Visitors(app)
+    case = post_case(endpoint, index)
+    role = best_role(case)
+    for headers in ({}, {"HX-Request": "true"}) if endpoint in HTMX_FORMS else ({},):
+        client, token = visitors.client(role)
+        visitors.forget(role)
+        valid = case.form(visitors.world)
+        fields = [(field, value if field == name else sent) for field, sent in valid.items()]
+        with app.test_request_context():
+            url = case.url(visitors.world, endpoint)
+        card = case.args["review_id"](visitors.world) if endpoint in SAVED_BY_FIELD else None
+        card_before = card_as_stored(db.session.get(AccountReview, card)) if card else None
+        before = stored_state()
+        sent = encode(fields, "urlencoded", token)
+        response = client.post(url, csrf=False, headers=headers | sent.pop("headers", {}), **sent)
+        tally["hostile: form inputs tried"] += 1
+        where = f"{endpoint} {name}={value[:20]!r} {headers}"
+        assert response.status_code == 422, f"{where}: {response.status_code}"
+        page = response.get_data(as_text=True)
+        assert message in page, where
+        if not headers or endpoint in SAVED_BY_FIELD:
+            assert name in scan(page, url).errors, f"{where}: the message is not next to {name}"
+        if not headers:
+            assert check_refusal(response, fields, "urlencoded", valid, url) == [], where
+        if card:
+            assert check_card(card, card_before, fields, "urlencoded", before, {name}) == [], where
+        else:
+            assert stored_state() == before, f"{where}: a refused request stored something"
+        visitors.rebuild()
+
+
+def test_far_but_valid_dates_and_time_zones_break_no_page(app, tally):
+    """The furthest dates each form accepts, in the time zones furthest from UTC: every page still answers."""
+    visitors = Visitors(app)
+    w = visitors.world
+    owner, owner_token = visitors.client("owner")
+    manager, manager_token = visitors.client("manager")
+    meeting_day = w.running_meeting.scheduled_at.date()
+    far = {"projection_date": (meeting_day + timedelta(days=5 * 366)).isoformat()}
+    posts = [
+        (owner, "/settings", {"timezone": "Pacific/Kiritimati", "paper_size": "Letter"}),
+        (manager, "/settings", {"timezone": "Pacific/Pago_Pago", "paper_size": "A4"}),
+        (owner, f"/meetings/{w.running_meeting.id}/reviews/{w.running_review.id}", card_form(w) | far),
+        (owner, f"/meetings/{w.meeting.id}/reschedule", reschedule_form(w) | {"new_date": "", "new_time": "23:59"}),
+        (owner, f"/meetings/{w.running_meeting.id}/finish", {}),
+        (manager, f"/team/{w.owner.id}/cadence", cadence_form(w) | {"timezone": "Pacific/Kiritimati"}),
+    ]
+    today = datetime.now(UTC).date()
+    posts[3][2]["new_date"] = (today + timedelta(days=366)).isoformat()
+    posts[5][2]["starts_on"] = (today + timedelta(days=366)).isoformat()
+    for client, url, data in posts:
+        token = owner_token if client is owner else manager_token
+        response = client.post(url, data={"csrf_token": token, **data}, csrf=False)
+        tally["hostile: form inputs tried"] += 1
+        assert response.status_code == 303, f"{url}: {response.status_code}"
+    problems = []
+    for endpoint, case in every_case():
+        if case.method != "GET":
+            continue
+        for role in ("owner", "manager"):
+            with app.test_request_context():
+                response = visitors.send(endpoint, case, role)
+            if response.status_code >= 500:
+                problems.append(f"{endpoint} as {role}: {response.status_code}")
+    assert not problems, "\n".join(problems)
 
 
 def test_posts_without_a_form_ignore_extra_fields(app, tally):

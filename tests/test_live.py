@@ -179,6 +179,22 @@ def test_a_stale_note_save_is_refused_with_both_texts(client, auth, meeting_setu
     assert db.session.query(ManagerNote).one().text == "From the laptop"
 
 
+@pytest.mark.parametrize("version", ["", "x", "-1"])
+def test_a_note_without_a_readable_version_is_judged_stale_never_applied(client, auth, meeting_setup, version):
+    s = meeting_setup
+    meeting, review = s["meeting"], s["reviews"][1]
+    auth.login(s["manager"])
+    client.post(note_url(meeting, review), data={"text": "From the laptop", "version": "0"}, headers=HX)
+    response = client.post(note_url(meeting, review), data={"text": "Sent blind", "version": version}, headers=HX)
+    assert response.status_code == 409
+    fragment = response.get_data(as_text=True)
+    assert "From the laptop" in fragment and "Sent blind" in fragment
+    assert (db.session.query(ManagerNote).one().text, db.session.query(ManagerNote).one().version) == (
+        "From the laptop",
+        1,
+    )
+
+
 def test_a_too_long_note_is_refused_with_422_and_the_text_kept(client, auth, meeting_setup):
     s = meeting_setup
     meeting, review = s["meeting"], s["reviews"][1]

@@ -155,11 +155,27 @@ def test_autosave_stores_bumps_versions_and_answers_a_fragment(seller_client, me
 
 
 def test_a_retried_save_is_idempotent(seller_client, meeting):
+    """The page re-sends a save whose answer never came (the connection dropped after it landed)."""
     review = cards(meeting.id)[0]
+    meeting_version = db.session.get(Meeting, meeting.id).version
     for _ in range(2):
         response = save(seller_client, meeting, review, version=1, notes="Same words")
         assert response.status_code == 200
-    assert cards(meeting.id)[0].version == 2
+        assert 'name="version" value="2"' in response.get_data(as_text=True)  # both answers: the stored version
+    assert (cards(meeting.id)[0].notes, cards(meeting.id)[0].version) == ("Same words", 2)
+    assert db.session.get(Meeting, meeting.id).version == meeting_version + 1, "the read-along saw one change"
+
+
+@pytest.mark.parametrize("version", ["", "x", "-1", "99999999999999999999"])
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "no-js"])
+def test_a_card_without_a_readable_version_is_judged_stale_never_applied(seller_client, meeting, version, headers):
+    review = cards(meeting.id)[0]
+    save(seller_client, meeting, review, version=1, next_step="Stored first")
+    response = save(seller_client, meeting, review, headers=headers, version=version, next_step="Sent blind")
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Stored first" in body and "Sent blind" in body and 'name="version" value="None"' not in body
+    assert (cards(meeting.id)[0].next_step, cards(meeting.id)[0].version) == ("Stored first", 2)
 
 
 def test_stale_version_is_refused_with_both_texts_and_changes_nothing(seller_client, meeting):

@@ -16,6 +16,8 @@ from ..plans import is_step, started_on_time
 
 NEXT_STEP_MAX = 500
 NOTES_MAX = 20_000
+# A plan, not a wish: and past year 9999 minus this, the calendar feed and reminders would overflow.
+PROJECTION_WITHIN = timedelta(days=5 * 366)
 # The card's fields, in the order the card shows them.
 CARD_FIELDS = ("outcome", "notes", "next_step", "projection_date")
 
@@ -157,6 +159,8 @@ def field_problem(meeting: Meeting, name: str, value) -> str | None:
         return f"Notes can be at most {NOTES_MAX} characters."
     if name == "projection_date" and value is not None and value < meeting_date(meeting):
         return f"Choose a date on or after the meeting’s date ({value_label(meeting_date(meeting))})."
+    if name == "projection_date" and value is not None and value > meeting_date(meeting) + PROJECTION_WITHIN:
+        return "Choose a date within five years of the meeting."
     if name == "outcome" and value not in (None, *OUTCOMES):
         return "Choose done or not done."
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -15,6 +15,8 @@ from ..models import Meeting, utcnow
 from .service import REASON_MAX, WEEKDAYS, at_local, seller_has_meeting_at
 
 CADENCE_FIELDS = ("every_weeks", "weekday", "local_time", "minutes", "timezone", "starts_on")
+# Dates further away are typing slips, and near year 1 or 9999 a time zone shift overflows Python's dates.
+WITHIN = timedelta(days=366)
 
 
 @cache
@@ -51,6 +53,10 @@ class CadenceForm(Form):
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
 
+    def validate_starts_on(self, field) -> None:
+        if field.data is not None and abs(field.data - utcnow().date()) > WITHIN:
+            raise ValidationError("Choose a date within a year of today.")
+
     def values(self) -> dict:
         """The cadence's columns, as the service takes them."""
         return {name: getattr(self, name).data for name in CADENCE_FIELDS}
@@ -79,8 +85,16 @@ class RescheduleForm(Form):
         """The new moment in UTC, read in the signed-in user's time zone."""
         return at_local(self.new_date.data, self.new_time.data, self._zone)
 
+    def validate_new_date(self, field) -> None:
+        if field.data is None:
+            return
+        if field.data < self._now.date() - WITHIN:
+            raise ValidationError("This time has passed: choose a time still to come.")
+        if field.data > self._now.date() + WITHIN:
+            raise ValidationError("Choose a date within a year from today.")
+
     def validate_new_time(self, field) -> None:
-        if self.new_date.data is None or field.data is None:
+        if self.new_date.data is None or self.new_date.errors or field.data is None:
             return
         if self.to_at == self._meeting.scheduled_at:
             raise ValidationError("The meeting is already at this time: choose another.")
