@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Streamed responses are left uncompressed: Flask-Compress would drop their close().
     app.config.setdefault("COMPRESS_STREAMS", False)
+    from . import timing
+
+    timing.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)

@@ -16,7 +16,7 @@ from .models import ROLES, User
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, import_accounts, seed_demo):
+    for command in (create_user, import_accounts, seed_demo, seed_scale):
         app.cli.add_command(command)
 
 
@@ -92,3 +92,31 @@ def seed_demo():
     from .demo import seed
 
     click.echo(seed())
+
+
+@click.command("seed-scale")
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--managers", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--sellers-per-manager", type=click.IntRange(1), default=10, show_default=True)
+@click.option(
+    "--accounts", type=click.IntRange(1), default=25, show_default=True, help="Key and Target accounts per seller."
+)
+@click.option("--weeks", type=click.IntRange(0), default=104, show_default=True, help="Weeks of finished meetings.")
+def seed_scale(seed_value, managers, sellers_per_manager, accounts, weeks):
+    """A company for benchmarks: managers, sellers, accounts and weekly meetings (not in production)."""
+    if current_app.config["FOCUSWEB_ENV"] == "production":
+        click.echo("seed-scale refuses to run in production (FOCUSWEB_ENV=production)", err=True)
+        sys.exit(1)
+    from .scale import EMAIL_DOMAIN, SCALE_PASSWORD, ScaleSize, seed
+
+    size = ScaleSize(managers, sellers_per_manager, accounts, weeks)
+    try:
+        report = seed(size, seed_value)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    counts = ", ".join(f"{count} {table}" for table, count in report["counts"].items())
+    click.echo(f"seed-scale (seed {seed_value}): {counts} in {report['seconds']:.1f} s")
+    click.echo(
+        f"users manager1..{managers}@{EMAIL_DOMAIN} and seller1..{size.sellers}@{EMAIL_DOMAIN}, "
+        f"password {SCALE_PASSWORD}"
+    )
