@@ -1,4 +1,4 @@
-"""The benchmark's helpers: the seed-scale data set and the Server-Timing header."""
+"""What the measurements rely on: the seed-scale data set, the Server-Timing header, compression."""
 
 from __future__ import annotations
 
@@ -102,3 +102,15 @@ def test_every_response_tells_the_apps_own_time(client, path):
 def test_a_refused_csrf_post_still_answers_400_with_timing(client):
     response = client.post("/login", data={"email": "x@example.test", "password": "y"}, csrf=False)
     assert response.status_code == 400 and "Server-Timing" in response.headers
+
+
+@pytest.mark.parametrize(("path", "status"), [("/login", 200), ("/no-such-page", 404)])
+def test_pages_are_compressed_whatever_their_status(client, path, status):
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == status and response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_a_422_form_with_its_errors_is_compressed(client):
+    response = client.post("/login", data={"email": "", "password": ""}, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 422 and response.headers["Content-Encoding"] == "gzip"
