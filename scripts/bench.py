@@ -51,7 +51,6 @@ from focusweb.scale import SCALE_PASSWORD, ScaleSize  # noqa: E402
 BIN = Path(sys.executable).parent
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/focusweb_bench"
 CLIENT_PROCESSES = 2
-START_SLACK = 1.5  # seconds for the client processes to fork and warm up
 NEXT_STEP_LABEL = "What is your next step with this account?"
 PROJECTION_LABEL = "What is your projection date to get this accomplished?"
 
@@ -70,7 +69,7 @@ class Profile:
 
 
 FULL = Profile(ScaleSize(20, 10, 25, 104), (4, 52, 104), ("1 month", "1 year", "2 years"), 25, 6.0, 10, 4.0)
-QUICK = Profile(ScaleSize(2, 5, 25, 8), (1, 4, 8), ("1 week", "4 weeks", "8 weeks"), 10, 1.5, 5, 1.0)
+QUICK = Profile(ScaleSize(2, 5, 25, 8), (1, 4, 8), ("1 week", "4 weeks", "8 weeks"), 10, 1.0, 4, 0.5)
 
 
 # -- what is measured -----------------------------------------------------------------------------------
@@ -265,14 +264,14 @@ def hammer(users: list[VUser], request: Callable[[VUser], Sample], seconds: floa
     """Every user repeats ``request`` for ``seconds`` on its own thread, spread over CLIENT_PROCESSES processes.
 
     One Python process cannot keep a 2-worker gunicorn busy on its own (the GIL); forked processes can.
-    All start together at one moment on the shared monotonic clock, after two warm-up requests each.
+    Every user makes two warm-up requests, then all start together.
     """
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    start_at = time.monotonic() + START_SLACK
+    ready = context.Barrier(len(users))
     groups = [users[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
     processes = [
-        context.Process(target=_client_process, args=(group, request, start_at, seconds, results))
+        context.Process(target=_client_process, args=(group, request, ready, seconds, results))
         for group in groups
         if group
     ]
@@ -284,7 +283,7 @@ def hammer(users: list[VUser], request: Callable[[VUser], Sample], seconds: floa
     return samples, seconds
 
 
-def _client_process(users: list[VUser], request, start_at: float, seconds: float, results) -> None:
+def _client_process(users: list[VUser], request, ready, seconds: float, results) -> None:
     samples: list[Sample] = []
     lock = threading.Lock()
 
@@ -292,9 +291,10 @@ def _client_process(users: list[VUser], request, start_at: float, seconds: float
         user.reconnect()
         for _ in range(2):
             request(user)
-        time.sleep(max(0.0, start_at - time.monotonic()))
+        ready.wait(timeout=300)
+        deadline = time.monotonic() + seconds
         mine = []
-        while time.monotonic() < start_at + seconds:
+        while time.monotonic() < deadline:
             mine.append(request(user))
         with lock:
             samples.extend(mine)
@@ -428,10 +428,11 @@ class PostgresData:
 
         plain = self.server.replace("+psycopg", "") + "/postgres"
         with psycopg.connect(plain, autocommit=True) as connection:
-            return [
-                connection.execute(statement).fetchall() if statement.startswith("SELECT") else None
-                for statement in statements
-            ]
+            results = []
+            for statement in statements:
+                cursor = connection.execute(statement)
+                results.append(cursor.fetchall() if statement.startswith("SELECT") else None)
+            return results
 
     @contextlib.contextmanager
     def copy_of(self, seed: int, size: ScaleSize) -> Iterator[str]:
@@ -528,12 +529,17 @@ def people(base: str, database_url: str, sellers: int, size: ScaleSize) -> dict[
             ).scalar()
             users["manager"].append(VUser(base, manager_email, ids))
     engine.dispose()
-    signing_in = [u for group in ("seller", "manager") for u in users[group]]
-    threads = [threading.Thread(target=user.sign_in) for user in signing_in]
+    # One sign-in per person (a manager appears once per seller of theirs); the copies share its session.
+    first: dict[str, VUser] = {}
+    for user in users["seller"] + users["manager"]:
+        first.setdefault(user.email, user)
+    threads = [threading.Thread(target=user.sign_in) for user in first.values()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for user in users["seller"] + users["manager"]:
+        user.cookies, user.csrf = dict(first[user.email].cookies), first[user.email].csrf
     users["anon"] = [VUser(base, None, {}) for _ in numbers]
     return users
 
@@ -643,27 +649,38 @@ def meeting_scenario(base: str, users, profile: Profile) -> list[Row]:
     raise NotImplementedError("the meeting screens are built: wire meeting_scenario (scripts/bench.py)")
 
 
-def measure_history(data, args, profile: Profile, workdir: Path) -> list[str]:
-    """The seller's home, account history and team view on growing history: the figures should stay flat."""
-    results: dict[str, list[str]] = {label: [] for label, _, _ in HISTORY_PAGES}
-    for weeks in profile.history_weeks:
+def history_cells(users, profile: Profile) -> dict[str, str]:
+    """One column of the history table: each HISTORY_PAGES page's server time on the running server."""
+    cells = {}
+    for label, who, path in HISTORY_PAGES:
+        if not built("GET", path):
+            cells[label] = "n/a (not built yet)"
+            continue
+        group = users[who][: profile.history_users]
+        samples, seconds = hammer(group, endpoint_request(Endpoint(label, who, "GET", path)), profile.history_seconds)
+        row = Row.of(label, "", samples, seconds)
+        cells[label] = f"p50 {row.p50:5.1f} p95 {row.p95:5.1f} ms ({row.errors} err)"
+    return cells
+
+
+def measure_history(data, args, profile: Profile, workdir: Path, largest: dict[str, str]) -> list[str]:
+    """The seller's home, account history and team view on growing history: the figures should stay flat.
+
+    ``largest`` is the column for the full history, measured on the main run's server.
+    """
+    columns = []
+    for weeks in profile.history_weeks[:-1]:
         size = ScaleSize(profile.size.managers, profile.size.sellers_per_manager, profile.size.accounts, weeks)
         with data.copy_of(args.seed, size) as url, gunicorn(url, args.port, workdir) as base:
             users = people(base, url, profile.history_users, size)
             try:
-                for label, who, path in HISTORY_PAGES:
-                    if not built("GET", path):
-                        results[label].append("n/a (not built yet)")
-                        continue
-                    endpoint = Endpoint(label, who, "GET", path)
-                    samples, seconds = hammer(users[who], endpoint_request(endpoint), profile.history_seconds)
-                    row = Row.of(label, "", samples, seconds)
-                    results[label].append(f"p50 {row.p50:5.1f} p95 {row.p95:5.1f} ms ({row.errors} err)")
+                columns.append(history_cells(users, profile))
             finally:
                 close_all(users)
+    columns.append(largest)
     lines = [f"  {'page':<18} " + " | ".join(f"{label:<27}" for label in profile.history_labels)]
-    for label, cells in results.items():
-        lines.append(f"  {label:<18} " + " | ".join(f"{cell:<27}" for cell in cells))
+    for label, _, _ in HISTORY_PAGES:
+        lines.append(f"  {label:<18} " + " | ".join(f"{column[label]:<27}" for column in columns))
     return lines
 
 
@@ -692,6 +709,8 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
         try:
             static_path, static_size, source = static_copy_of_meeting_page(base, users)
             rows = measure_endpoints(base, users, profile, static_path, static_size)
+            # Before the meetings run: they change what the seller's home shows.
+            largest_history = history_cells(users, profile)
             rows += meeting_scenario(base, users, profile)
         finally:
             close_all(users)
@@ -708,7 +727,7 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
         f"\n{data.name}: cost as history grows"
         f" ({profile.history_users} users per page, {profile.history_seconds:g} s each)"
     )
-    print("\n".join(measure_history(data, args, profile, workdir)), flush=True)
+    print("\n".join(measure_history(data, args, profile, workdir, largest_history)), flush=True)
 
 
 def _load() -> str:
