@@ -48,27 +48,40 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@pytest.fixture(scope="module")
+def open_page(browser, live_server, states):
+    """One page per user, viewport and colour scheme, reused from screen to screen (contexts are slow to make)."""
+    contexts = {}
+
+    def page_for(user: str | None, viewport: str, scheme: str):
+        key = (user, viewport, scheme)
+        if key not in contexts:
+            contexts[key] = browser.new_context(
+                viewport=VIEWPORTS[viewport],
+                color_scheme=scheme,
+                bypass_csp=True,
+                base_url=live_server.url,
+                storage_state=states[user],
+            )
+            contexts[key].new_page()
+        return contexts[key].pages[0]
+
+    yield page_for
+    for context in contexts.values():
+        context.close()
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("screen", SCREENS, ids=[screen.name for screen in SCREENS])
-def test_no_axe_violations(browser, live_server, states, ids, axe_source, screen, viewport, scheme):
-    context = browser.new_context(
-        viewport=VIEWPORTS[viewport],
-        color_scheme=scheme,
-        bypass_csp=True,
-        base_url=live_server.url,
-        storage_state=states[screen.user],
-    )
-    page = context.new_page()
-    try:
-        response = page.goto(screen.path.format(**ids))
-        if screen.optional and response.status == 404:
-            pytest.skip(f"{screen.path} is not built yet")
-        assert response.status == screen.status
-        page.add_script_tag(content=axe_source)
-        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    finally:
-        context.close()
+def test_no_axe_violations(open_page, ids, axe_source, screen, viewport, scheme):
+    page = open_page(screen.user, viewport, scheme)
+    response = page.goto(screen.path.format(**ids))
+    if screen.optional and response.status == 404:
+        pytest.skip(f"{screen.path} is not built yet")
+    assert response.status == screen.status
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     assert result["violations"] == [], describe(result["violations"])
 
 
