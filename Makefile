@@ -7,8 +7,11 @@ PORT ?= 5000
 WORKERS ?= 2
 export FOCUSWEB_ENV ?= development
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# axe-core for the accessibility tests (npm package, pinned; installed into node_modules/, which git ignores).
+AXE_CORE_VERSION := 4.11.4
+BENCH_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint bench screenshots clean
+.PHONY: run test test-sqlite test-postgres lint axe-core bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +36,7 @@ run: $(VENV)/.run-deps
 ## test: every test, on SQLite and (when it answers on 127.0.0.1:5432) on PostgreSQL
 test: $(VENV)/.test-deps
 	@scripts/system-deps.sh test
+	@$(MAKE) --no-print-directory axe-core
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=2).close()" 2>/dev/null; then \
@@ -45,8 +49,25 @@ test-sqlite: $(VENV)/.test-deps
 test-postgres: $(VENV)/.test-deps
 	FOCUSWEB_ENV=testing TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
+axe-core:
+	@if grep -qs '"version": "$(AXE_CORE_VERSION)"' node_modules/axe-core/package.json; then :; \
+	elif command -v npm >/dev/null; then \
+		echo "installing axe-core $(AXE_CORE_VERSION) into node_modules/"; \
+		npm install --no-save --no-audit --no-fund --loglevel=error --prefix . axe-core@$(AXE_CORE_VERSION); \
+	else echo "npm is missing: the accessibility tests will be skipped (they fail under CI)"; fi
+
+## bench: load test on SQLite and PostgreSQL (README, "Measured"); BENCH_ARGS="--quick --db sqlite" for a short run
+bench: $(VENV)/.test-deps
+	@scripts/system-deps.sh run
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+## screenshots: every screen at 360x740, 390x844 and 1280x800, light and dark, into docs/screenshots/
+screenshots: $(VENV)/.test-deps
+	@scripts/system-deps.sh test
+	$(BIN)/python scripts/screenshots.py
+
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -67,6 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     # Before any blueprint adds its rules: every <int:...> id in a URL is bounded (see converters.py).
     app.url_map.converters["int"] = IdConverter
+    from . import timing
+
+    timing.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)

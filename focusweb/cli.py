@@ -19,7 +19,7 @@ from .reminders import service as reminders
 
 
 def init_app(app: Flask) -> None:
-    for command in (backup, create_user, import_accounts, seed_demo, send_outbox, send_reminders):
+    for command in (backup, create_user, import_accounts, seed_demo, seed_scale, send_outbox, send_reminders):
         app.cli.add_command(command)
 
 
@@ -122,3 +122,31 @@ def backup(path: Path):
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"backed up {source} to {path} ({path.stat().st_size} bytes)")
+
+
+@click.command("seed-scale")
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--managers", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--sellers-per-manager", type=click.IntRange(1), default=10, show_default=True)
+@click.option(
+    "--accounts", type=click.IntRange(1), default=25, show_default=True, help="Key and Target accounts per seller."
+)
+@click.option("--weeks", type=click.IntRange(0), default=104, show_default=True, help="Weeks of finished meetings.")
+def seed_scale(seed_value, managers, sellers_per_manager, accounts, weeks):
+    """A company for benchmarks: managers, sellers, accounts and weekly meetings (not in production)."""
+    if current_app.config["FOCUSWEB_ENV"] == "production":
+        click.echo("seed-scale refuses to run in production (FOCUSWEB_ENV=production)", err=True)
+        sys.exit(1)
+    from .scale import EMAIL_DOMAIN, SCALE_PASSWORD, ScaleSize, seed
+
+    size = ScaleSize(managers, sellers_per_manager, accounts, weeks)
+    try:
+        report = seed(size, seed_value)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    counts = ", ".join(f"{count} {table}" for table, count in report["counts"].items())
+    click.echo(f"seed-scale (seed {seed_value}): {counts} in {report['seconds']:.1f} s")
+    click.echo(
+        f"users manager1..{managers}@{EMAIL_DOMAIN} and seller1..{size.sellers}@{EMAIL_DOMAIN}, "
+        f"password {SCALE_PASSWORD}"
+    )

@@ -15,10 +15,24 @@ class Base(DeclarativeBase):
     pass
 
 
+class ErrorPagesCompress(Compress):
+    """Flask-Compress leaves every non-2xx response alone; a 422 form with its errors or a 404 page is worth it too."""
+
+    def after_request(self, response):
+        status = response.status_code
+        if status < 400:
+            return super().after_request(response)
+        response.status_code = 200
+        try:
+            return super().after_request(response)
+        finally:
+            response.status_code = status
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx_extension = Htmx()
-compress = Compress()
+compress = ErrorPagesCompress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

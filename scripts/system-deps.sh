@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system libraries FocusWeb needs, when they are missing and we may (root + apt-get).
 #   scripts/system-deps.sh run    WeasyPrint's Pango/HarfBuzz and fonts (for the recap PDF: Latin, CJK, emoji)
-#   scripts/system-deps.sh test   the above, plus Debian's chromium for the browser tests
+#   scripts/system-deps.sh test   the above, plus Debian's chromium and npm (axe-core) for the browser tests
 set -u
 need=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -15,6 +15,7 @@ have_font "Noto Sans CJK" || need+=(fonts-noto-cjk)
 have_font "Noto Color Emoji" || need+=(fonts-noto-color-emoji)
 if [ "${1:-run}" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests
 fi
 ((${#need[@]})) || exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
