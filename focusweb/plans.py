@@ -172,22 +172,28 @@ def load_steps(
     if account_id is not None:
         ranked = ranked.where(AccountReview.account_id == account_id)
     ranked = ranked.subquery()
+    # The later card that recorded this step's outcome, in a finished meeting. Joined row by row through
+    # the previous_review_id index: a derived table of every outcome would be scanned once per step.
     later, later_meeting = aliased(AccountReview), aliased(Meeting)
-    outcomes = (
-        select(later.id, later.previous_review_id, later.outcome, later.outcome_at)
-        .join(later_meeting, later_meeting.id == later.meeting_id)
-        .where(later.outcome.is_not(None), later_meeting.finished_at.is_not(None))
-        .subquery()
-    )
+    recorded_in_finished_meeting = (
+        select(later_meeting.id).where(later_meeting.id == later.meeting_id, later_meeting.finished_at.is_not(None))
+    ).exists()
     query = (
-        select(AccountReview, Account, Meeting, outcomes.c.outcome, outcomes.c.outcome_at, ranked.c.rank)
+        select(AccountReview, Account, Meeting, later.outcome, later.outcome_at, ranked.c.rank)
         .join(ranked, ranked.c.review_id == AccountReview.id)
         .join(Meeting, Meeting.id == AccountReview.meeting_id)
         .join(Account, Account.id == AccountReview.account_id)
-        .outerjoin(outcomes, outcomes.c.previous_review_id == AccountReview.id)
-        .order_by(Meeting.scheduled_at.desc(), AccountReview.id.desc(), outcomes.c.id)
+        .outerjoin(
+            later,
+            and_(
+                later.previous_review_id == AccountReview.id,
+                later.outcome.is_not(None),
+                recorded_in_finished_meeting,
+            ),
+        )
+        .order_by(Meeting.scheduled_at.desc(), AccountReview.id.desc(), later.id)
     )
-    is_open = and_(ranked.c.rank == 1, outcomes.c.id.is_(None), Account.archived_at.is_(None))
+    is_open = and_(ranked.c.rank == 1, later.id.is_(None), Account.archived_at.is_(None))
     if open_only:
         query = query.where(is_open)
     elif due_since is not None:
