@@ -35,8 +35,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from math import ceil
 from pathlib import Path
@@ -46,6 +48,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from focusweb.live.views import POLL_SECONDS  # noqa: E402
 from focusweb.scale import SCALE_PASSWORD, ScaleSize  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -66,10 +69,16 @@ class Profile:
     seconds: float
     history_users: int
     history_seconds: float
+    meetings: int  # sellers who run a whole meeting at once (others than the ``users``)
+    think: float  # seconds a seller takes between two saves
+    ramp: float  # the meetings start spread over this many seconds
+    recap_runs: int
 
 
-FULL = Profile(ScaleSize(20, 10, 25, 104), (4, 52, 104), ("1 month", "1 year", "2 years"), 25, 6.0, 10, 4.0)
-QUICK = Profile(ScaleSize(2, 5, 25, 8), (1, 4, 8), ("1 week", "4 weeks", "8 weeks"), 8, 0.8, 3, 0.4)
+FULL = Profile(
+    ScaleSize(20, 10, 25, 104), (4, 52, 104), ("1 month", "1 year", "2 years"), 25, 6.0, 10, 4.0, 50, 0.3, 10.0, 5
+)
+QUICK = Profile(ScaleSize(2, 5, 25, 8), (1, 4, 8), ("1 week", "4 weeks", "8 weeks"), 4, 0.8, 3, 0.4, 6, 0.05, 1.0, 2)
 
 
 # -- what is measured -----------------------------------------------------------------------------------
@@ -85,6 +94,9 @@ class Endpoint:
     path: str
     target: str = ""  # the SPEC.md quality target it is held to, shown beside it
     submit: str = ""  # for POST: the button of the form to send, found on the page at ``path``
+    typed: str = ""  # for POST: the label of a field that gets new text on every request (autosave)
+    htmx: bool = False  # sent as htmx sends it (HX-Request), so a fragment comes back
+    poll: bool = False  # GET ``path?v=<version seen>`` as the read-along page polls it: 204 while unchanged
 
 
 ENDPOINTS = [
@@ -92,29 +104,33 @@ ENDPOINTS = [
     Endpoint("accounts", "seller", "GET", "/accounts"),
     Endpoint("account edit", "seller", "GET", "/accounts/{account_id}/edit"),
     Endpoint("save account (POST)", "seller", "POST", "/accounts/{account_id}/edit", submit="Save account"),
+    Endpoint(
+        "meeting page (a card)", "seller", "GET", "/meetings/{meeting_id}", target="p95 <= 30 ms, >= 1/3 of limit"
+    ),
+    Endpoint(
+        "autosave (htmx)",
+        "seller",
+        "POST",
+        "/meetings/{meeting_id}",
+        target="p95 <= 30 ms, >= 1/2 of limit",
+        submit="Next account",
+        typed=NEXT_STEP_LABEL,
+        htmx=True,
+    ),
+    Endpoint("my next steps", "seller", "GET", "/next-steps"),
+    Endpoint("account history", "seller", "GET", "/accounts/{account_id}/history"),
     Endpoint("team", "manager", "GET", "/team"),
+    Endpoint("a seller (manager)", "manager", "GET", "/team/{seller_id}"),
     Endpoint("a seller's accounts (manager)", "manager", "GET", "/team/{seller_id}/accounts"),
-    Endpoint("meeting page", "seller", "GET", "/meetings/{meeting_id}", target="p95 <= 30 ms, >= 1/3 of limit"),
     Endpoint("read-along page", "manager", "GET", "/meetings/{meeting_id}/live"),
-    # After the merge, e.g.:
-    # Endpoint("read-along poll", "manager", "GET", "/meetings/{meeting_id}/<poll path>"),
-    # Endpoint("account history", "seller", "GET", "/accounts/{account_id}/<history path>"),
-    # Endpoint("my next steps", "seller", "GET", "/<next steps path>"),
-    # Endpoint("schedule", "manager", "GET", "/<schedule path>"),
-]
-# The meeting's own steps, run once per seller by meeting_scenario (each meeting can start only once).
-SCENARIO_STEPS = [
-    ("start meeting", "POST /meetings/<id>/start", ""),
-    ("autosave", "POST (the card's autosave)", "p95 <= 30 ms, >= 1/2 of limit"),
-    ("next account", "POST (card form)", ""),
-    ("finish meeting", "POST /meetings/<id>/finish", ""),
-    ("recap PDF", "GET /meetings/<id>/recap.pdf", "<= 1.5 s for 30 accounts"),
-    ("read-along delay", "save -> manager sees it", "p95 <= 1.5 s"),
+    Endpoint("read-along poll, no change", "manager", "GET", "/meetings/{meeting_id}/live", htmx=True, poll=True),
+    Endpoint("read-along poll, changed", "manager", "GET", "/meetings/{meeting_id}/live?v=0", htmx=True),
+    Endpoint("recap page, last meeting", "manager", "GET", "/meetings/{finished_meeting_id}/recap"),
 ]
 # Cost as work grows: (label, who, path) on each history data set.
 HISTORY_PAGES = [
     ("seller home", "seller", "/"),
-    ("account history", "seller", "/accounts/{account_id}/history"),  # the path is a guess until it is built
+    ("account history", "seller", "/accounts/{account_id}/history"),
     ("team", "manager", "/team"),
 ]
 
@@ -198,6 +214,7 @@ class Sample:
     ok: bool
     server_ms: float | None
     wall_ms: float
+    status: int | None = None  # None: no answer (connection failed or timed out)
 
 
 class VUser:
@@ -212,7 +229,7 @@ class VUser:
         self.csrf = ""
 
     def send(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
         if method != "GET":
             headers.setdefault("X-CSRFToken", self.csrf)
         if self.cookies:
@@ -250,14 +267,22 @@ def server_ms(response: httpx.Response) -> float | None:
 
 
 def timed(user: VUser, label: str, method: str, path: str, expect: tuple[int, ...], **kwargs) -> Sample:
+    return timed_response(user, label, method, path, expect, **kwargs)[0]
+
+
+def timed_response(
+    user: VUser, label: str, method: str, path: str, expect: tuple[int, ...], **kwargs
+) -> tuple[Sample, httpx.Response | None]:
+    """One request, with the app's own time; the response too (None when the connection failed)."""
     started = time.perf_counter()
     try:
         response = user.send(method, path, **kwargs)
         response.read()
     except httpx.HTTPError:
-        return Sample(label, False, None, (time.perf_counter() - started) * 1000)
+        return Sample(label, False, None, (time.perf_counter() - started) * 1000), None
     wall = (time.perf_counter() - started) * 1000
-    return Sample(label, response.status_code in expect, server_ms(response), wall)
+    ok = response.status_code in expect
+    return Sample(label, ok, server_ms(response), wall, response.status_code), response
 
 
 def hammer(users: list[VUser], request: Callable[[VUser], Sample], seconds: float) -> tuple[list[Sample], float]:
@@ -327,6 +352,7 @@ class Row:
     count: int = 0
     note: str = ""
     target: str = ""
+    failed: str = ""  # the errors by status, e.g. "3 x 409"
 
     @classmethod
     def of(cls, label, request, samples, seconds, target="") -> Row:
@@ -341,6 +367,10 @@ class Row:
             sum(not s.ok for s in samples),
             len(samples),
             target=target,
+            failed=", ".join(
+                f"{count} x {status or 'no answer'}"
+                for status, count in Counter(s.status for s in samples if not s.ok).most_common()
+            ),
         )
 
 
@@ -355,14 +385,17 @@ def print_table(title: str, rows: list[Row], limit: float | None) -> None:
             continue
         ratio = f"  {row.rate / limit:8.2f}" if limit and row.rate else ""
         line = f"{row.rate:7.0f} {row.p50:7.1f} {row.p95:7.1f} {row.p99:7.1f} {row.errors:6d}{ratio}"
-        print(start + line + (f"   [target: {row.target}]" if row.target else ""))
+        failed = f"   errors: {row.failed}" if row.failed else ""
+        print(start + line + (f"   [target: {row.target}]" if row.target else "") + failed)
 
 
 # -- data sets and the server ------------------------------------------------------------------------------
 
 
 def dataset_key(seed: int, size: ScaleSize) -> str:
-    return f"s{seed}_m{size.managers}x{size.sellers_per_manager}_a{size.accounts}_w{size.weeks}"
+    """Data sets are built around today (today's meeting is the one the sellers run): one per day."""
+    day = date.today().strftime("%Y%m%d")
+    return f"s{seed}_m{size.managers}x{size.sellers_per_manager}_a{size.accounts}_w{size.weeks}_d{day}"
 
 
 def _flask(database_url: str, *args: str) -> None:
@@ -502,13 +535,14 @@ def gunicorn(database_url: str, port: int, instance: Path) -> Iterator[str]:
 # -- who signs in -------------------------------------------------------------------------------------------
 
 
-def people(base: str, database_url: str, sellers: int, size: ScaleSize) -> dict[str, list[VUser]]:
-    """The first ``sellers`` sellers, spread over the teams, and their managers, signed in, with their ids."""
+def people(base: str, database_url: str, sellers: int, size: ScaleSize, skip: int = 0) -> dict[str, list[VUser]]:
+    """``sellers`` sellers after the first ``skip``, spread over the teams, and their managers, signed in."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
     per_team = size.sellers_per_manager
-    numbers = [1 + (i % size.managers) * per_team + i // size.managers for i in range(min(sellers, size.sellers))]
+    chosen = range(skip, min(skip + sellers, size.sellers))
+    numbers = [1 + (i % size.managers) * per_team + i // size.managers for i in chosen]
     users: dict[str, list[VUser]] = {"seller": [], "manager": [], "anon": []}
     with engine.connect() as connection:
         for number in numbers:
@@ -520,9 +554,22 @@ def people(base: str, database_url: str, sellers: int, size: ScaleSize) -> dict[
                 text("SELECT min(id) FROM accounts WHERE owner_id = :s"), {"s": seller_id}
             ).scalar()
             meeting_id = connection.execute(
-                text("SELECT max(id) FROM meetings WHERE seller_id = :s AND started_at IS NULL"), {"s": seller_id}
+                # Today's: the earliest not started (visits top up the schedule with later ones).
+                text(
+                    "SELECT id FROM meetings WHERE seller_id = :s AND started_at IS NULL ORDER BY scheduled_at LIMIT 1"
+                ),
+                {"s": seller_id},
             ).scalar()
-            ids = {"seller_id": seller_id, "manager_id": manager_id, "account_id": account_id, "meeting_id": meeting_id}
+            finished_meeting_id = connection.execute(
+                text("SELECT max(id) FROM meetings WHERE seller_id = :s AND finished_at IS NOT NULL"), {"s": seller_id}
+            ).scalar()
+            ids = {
+                "seller_id": seller_id,
+                "manager_id": manager_id,
+                "account_id": account_id,
+                "meeting_id": meeting_id,
+                "finished_meeting_id": finished_meeting_id,
+            }
             users["seller"].append(VUser(base, email, ids))
             manager_email = connection.execute(
                 text("SELECT email FROM users WHERE id = :m"), {"m": manager_id}
@@ -556,7 +603,7 @@ def close_all(users: dict[str, list[VUser]]) -> None:
 def built(method: str, path: str) -> bool:
     """Does the app have a route for this request? (Answers from the app's URL map, not by trying it.)"""
     adapter = _url_map().bind("127.0.0.1")
-    sample = re.sub(r"\{[a-z_]+\}", "1", path)
+    sample = re.sub(r"\{[a-z_]+\}", "1", path.split("?")[0])
     try:
         adapter.match(sample, method=method)
     except Exception:  # noqa: BLE001 -- NotFound or MethodNotAllowed: not built
@@ -591,23 +638,50 @@ def _env(**values):
                 os.environ[key] = value
 
 
+HX = {"HX-Request": "true"}
+VERSION = re.compile(r'name="version" value="(\d+)"')
+POLL_VERSION = re.compile(r"/live\?v=(\d+)")  # the read-along's own poll URL, not a static file's ?v=
+
+
 def endpoint_request(endpoint: Endpoint) -> Callable[[VUser], Sample]:
     """A request function for an endpoint; a POST sends the form it found on its page the first time."""
+    headers = HX if endpoint.htmx else {}
+    if endpoint.poll:
+        seen: dict[int, str] = {}
+
+        def poll(user: VUser) -> Sample:
+            path = endpoint.path.format(**user.ids)
+            if id(user) not in seen:
+                seen[id(user)] = POLL_VERSION.search(user.send("GET", path).text).group(1)
+            return timed(user, endpoint.label, "GET", f"{path}?v={seen[id(user)]}", (204,), headers=headers)
+
+        return poll
     if endpoint.method == "GET":
 
         def get(user: VUser) -> Sample:
-            return timed(user, endpoint.label, "GET", endpoint.path.format(**user.ids), (200,))
+            return timed(user, endpoint.label, "GET", endpoint.path.format(**user.ids), (200,), headers=headers)
 
         return get
 
     forms: dict[int, tuple] = {}
+    typed = [0]
 
     def post(user: VUser) -> Sample:
         path = endpoint.path.format(**user.ids)
         if id(user) not in forms:
             forms[id(user)] = form_with_button(user.send("GET", path).text, endpoint.submit)
-        method, action, fields, _ = forms[id(user)]
-        return timed(user, endpoint.label, method, action or path, (200, 303), data=fields)
+        method, action, fields, by_label = forms[id(user)]
+        if endpoint.typed:
+            typed[0] += 1
+            fields[by_label[endpoint.typed]] = f"Call the buyer about the pilot, take {typed[0]}"
+        expect = (200,) if endpoint.htmx else (200, 303)
+        sample, response = timed_response(
+            user, endpoint.label, method, action or path, expect, data=fields, headers=headers
+        )
+        # An autosave answers with the card's new version: the next save is based on it, as the page's is.
+        if response is not None and (version := VERSION.search(response.text)):
+            fields["version"] = version.group(1)
+        return sample
 
     return post
 
@@ -625,7 +699,7 @@ def measure_endpoints(base: str, users, profile: Profile, static_path: str, stat
         rows.append(Row.of(label, request, samples, seconds))
     for endpoint in ENDPOINTS:
         request = f"{endpoint.method} {endpoint.path}"
-        if not built(endpoint.method, endpoint.path):
+        if not built("GET" if endpoint.submit else endpoint.method, endpoint.path):
             rows.append(Row(endpoint.label, request, note="n/a (not built yet)", target=endpoint.target))
             continue
         samples, seconds = hammer(users[endpoint.who], endpoint_request(endpoint), profile.seconds)
@@ -633,20 +707,204 @@ def measure_endpoints(base: str, users, profile: Profile, static_path: str, stat
     return rows
 
 
-def meeting_scenario(base: str, users, profile: Profile) -> list[Row]:
-    """Every seller runs today's whole meeting while the manager reads along. Wired when the screens exist."""
-    if not built("POST", "/meetings/{meeting_id}/start"):
-        return [
-            Row(label, request, note="n/a (not built yet)", target=target) for label, request, target in SCENARIO_STEPS
-        ]
-    # After the merge: per seller, on its own thread (see hammer for the pattern), time with timed():
-    #   home -> form_with_button(home, "Start meeting") -> POST it;
-    #   per card: the autosave request(s) of the card's fields, then form_with_button(card, "Next account")
-    #     filled through its label map: NEXT_STEP_LABEL -> a step, PROJECTION_LABEL -> a date, and POST it;
-    #   form_with_button(page, "Finish meeting") -> POST it; GET /meetings/<id>/recap.pdf.
-    # and per manager: GET the live view, poll it; the read-along delay is the time from a seller's save
-    # to the first poll answer that shows the saved text.
-    raise NotImplementedError("the meeting screens are built: wire meeting_scenario (scripts/bench.py)")
+def start_meetings(sellers: list[VUser]) -> None:
+    """Start today's meeting of each seller, so the meeting page and autosave are measured on a running one."""
+    for seller in sellers:
+        answer = seller.send("POST", "/meetings/{meeting_id}/start".format(**seller.ids))
+        if answer.status_code != 303:
+            raise SystemExit(f"starting the meeting of {seller.email} answered {answer.status_code}")
+
+
+@dataclass
+class Ack:
+    """A save the app acknowledged: what the seller was told is stored on this card."""
+
+    review_id: int
+    next_step: str
+    projection_date: str
+
+
+@dataclass
+class MeetingRun:
+    """What one seller's meeting and their manager's read-along produced."""
+
+    samples: list[Sample]
+    acks: dict[int, Ack]  # review id -> the last acknowledged save
+    saves: int  # saves acknowledged (autosaves answered 200, cards answered 303)
+    delays: list[float]  # seconds from an acknowledged next step to the manager's poll that showed it
+    unseen: int  # next steps the manager's view never showed
+
+
+def run_meeting(seller: VUser, run: MeetingRun, think: float, seen_at: dict[str, float]) -> None:
+    """Home, Start meeting, every card (two autosaves as the answers are typed, then Next account), Finish,
+    the summary and the recap PDF: the seller's whole meeting as the pages lead through it, into ``run``."""
+
+    def step(label, method, path, expect, **kwargs) -> httpx.Response | None:
+        sample, response = timed_response(seller, label, method, path, expect, **kwargs)
+        run.samples.append(sample)
+        if not sample.ok:
+            status = response.status_code if response is not None else "no answer"
+            raise RuntimeError(f"{seller.email}: {label} {method} {path} answered {status}")
+        return response
+
+    home = step("meeting day: seller home", "GET", "/", (200,))
+    method, action, fields, _ = form_with_button(home.text, "Start meeting")
+    card = step("meeting day: start meeting", method, action, (303,), data=fields)
+    page = step("meeting day: card page", "GET", card.headers["location"], (200,))
+    for number in range(1, 200):
+        method, action, fields, by_label = form_with_button(page.text, "Next account")
+        review_id = int(action.rstrip("/").rsplit("/", 1)[1])
+        text = f"Pilot kick-off with the plant managers, {seller.email} card {number} {secrets.token_hex(4)}"
+        date_input = re.search(r'<input[^>]*name="projection_date"[^>]*>', page.text).group(0)
+        due = re.search(r'min="([0-9-]+)"', date_input).group(1)
+        due = (date.fromisoformat(due) + timedelta(days=7 + number % 20)).isoformat()
+        for name, value in ((by_label[NEXT_STEP_LABEL], text), (by_label[PROJECTION_LABEL], due)):
+            fields[name] = value
+            saved = step("meeting day: autosave", method, action, (200,), data=fields, headers=HX)
+            fields["version"] = VERSION.search(saved.text).group(1)
+            run.saves += 1
+            run.acks[review_id] = Ack(review_id, text, fields[by_label[PROJECTION_LABEL]] or "")
+            if name == by_label[NEXT_STEP_LABEL]:
+                seen_at.setdefault(text, time.monotonic())
+            time.sleep(think)
+        after = step("meeting day: next account", method, action, (303,), data=fields | {"go": "next"})
+        run.saves += 1
+        if "#finish" in after.headers["location"]:
+            break
+        page = step("meeting day: card page", "GET", after.headers["location"], (200,))
+    method, action, fields, _ = form_with_button(page.text, "Finish meeting")
+    done = step("meeting day: finish meeting", method, action, (303,), data=fields)
+    summary = step("meeting day: summary", "GET", done.headers["location"], (200,))
+    recap = re.search(r'href="(/meetings/\d+/recap\.pdf)"', summary.text).group(1)
+    step(f"meeting day: recap PDF ({len(run.acks)} accounts)", "GET", recap, (200,))
+
+
+def read_along(manager: VUser, path: str, finished: threading.Event, seen_at: dict[str, float]) -> MeetingRun:
+    """The manager's live view as htmx polls it (every POLL_SECONDS with the version seen); each poll answer
+    that changed is searched for the seller's acknowledged next steps not seen yet."""
+    run = MeetingRun([], {}, 0, [], 0)
+    page = manager.send("GET", path)
+    version = POLL_VERSION.search(page.text).group(1)
+    shown: set[str] = set()
+    while True:
+        last = finished.is_set()
+        sample, response = timed_response(
+            manager, "meeting day: read-along poll", "GET", f"{path}?v={version}", (200, 204), headers=HX
+        )
+        run.samples.append(sample)
+        if response is not None and response.status_code == 200:
+            now = time.monotonic()
+            for text, saved_at in list(seen_at.items()):
+                if text not in shown and text in response.text:
+                    shown.add(text)
+                    run.delays.append(now - saved_at)
+            if found := POLL_VERSION.search(response.text):
+                version = found.group(1)
+            elif "This meeting is finished" in response.text:
+                break
+        if last:
+            break
+        time.sleep(POLL_SECONDS)
+    run.unseen = len(set(seen_at) - shown)
+    return run
+
+
+def _scenario_process(pairs, think: float, ramp: float, total: int, results) -> None:
+    """Each seller and their manager on threads of their own; seller ``i`` starts at i/total of the ramp."""
+    runs: list[MeetingRun] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def pair(index: int, seller: VUser, manager: VUser) -> None:
+        seller.reconnect()
+        manager.reconnect()
+        time.sleep(ramp * index / total)
+        seen_at: dict[str, float] = {}
+        finished = threading.Event()
+        watching: list[MeetingRun] = []
+        live = "/meetings/{meeting_id}/live".format(**seller.ids)
+        watcher = threading.Thread(target=lambda: watching.append(read_along(manager, live, finished, seen_at)))
+        watcher.start()
+        mine = MeetingRun([], {}, 0, [], 0)
+        try:
+            run_meeting(seller, mine, think, seen_at)
+        except (RuntimeError, LookupError, AttributeError, KeyError) as error:
+            with lock:
+                errors.append(f"{error.__class__.__name__}: {error}")
+        finished.set()
+        watcher.join()
+        with lock:
+            runs.append(mine)
+            runs.extend(watching)
+
+    threads = [threading.Thread(target=pair, args=triple) for triple in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put((runs, errors))
+
+
+def lost_saves(database_url: str, runs: list[MeetingRun]) -> int:
+    """Acknowledged answers that are not what the database holds now (the server is still up: no cache)."""
+    from sqlalchemy import create_engine, text
+
+    acks = [ack for run in runs for ack in run.acks.values()]
+    engine = create_engine(database_url)
+    lost = 0
+    with engine.connect() as connection:
+        for ack in acks:
+            stored = connection.execute(
+                text("SELECT next_step, projection_date FROM account_reviews WHERE id = :r"), {"r": ack.review_id}
+            ).one_or_none()
+            if stored is None or (stored[0], str(stored[1])) != (ack.next_step, ack.projection_date):
+                lost += 1
+    engine.dispose()
+    return lost
+
+
+def meeting_scenario(database_url: str, users, profile: Profile) -> tuple[list[Row], list[str]]:
+    """Every seller runs today's whole meeting while their manager reads along; nothing acknowledged may be lost."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    everyone = list(enumerate(zip(users["seller"], users["manager"], strict=True)))
+    groups = [[(i, s, m) for i, (s, m) in everyone[k::CLIENT_PROCESSES]] for k in range(CLIENT_PROCESSES)]
+    started = time.perf_counter()
+    processes = [
+        context.Process(target=_scenario_process, args=(group, profile.think, profile.ramp, len(everyone), results))
+        for group in groups
+        if group
+    ]
+    for process in processes:
+        process.start()
+    runs, errors = [], []
+    for _ in processes:
+        more_runs, more_errors = results.get()
+        runs += more_runs
+        errors += more_errors
+    for process in processes:
+        process.join()
+    seconds = time.perf_counter() - started
+    samples = [sample for run in runs for sample in run.samples]
+    rows = []
+    for label in dict.fromkeys(sample.label for sample in samples):
+        mine = [sample for sample in samples if sample.label == label]
+        rows.append(Row.of(label.removeprefix("meeting day: "), "", mine, seconds))
+    delays = sorted(delay for run in runs for delay in run.delays)
+    saves = sum(run.saves for run in runs)
+    lost = lost_saves(database_url, runs)
+    unseen = sum(run.unseen for run in runs)
+    summary = [
+        f"  {len(everyone)} sellers ran a whole meeting each ({profile.think:g} s between saves, starts spread over"
+        f" {profile.ramp:g} s) while their managers read along: {seconds:.0f} s;"
+        f" {len(errors)} meetings stopped by an error",
+        f"  saves acknowledged: {saves:,}; lost (stored text or date differs from what the seller was told): {lost}",
+        f"  read-along delay, save acknowledged -> manager's poll shows it: p50 {percentile(delays, 0.5):.2f} s,"
+        f" p95 {percentile(delays, 0.95):.2f} s, max {max(delays, default=float('nan')):.2f} s over {len(delays)}"
+        f" next steps ({unseen} never shown)   [target: p95 <= 1.5 s]",
+    ]
+    summary += [f"  error: {error}" for error in errors[:5]]
+    return rows, summary
 
 
 def history_cells(users, profile: Profile) -> dict[str, str]:
@@ -707,14 +965,18 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
     with data.copy_of(args.seed, size) as url, gunicorn(url, args.port, workdir) as base:
         users = people(base, url, profile.users, size)
         try:
+            start_meetings(users["seller"])
             static_path, static_size, source = static_copy_of_meeting_page(base, users)
             rows = measure_endpoints(base, users, profile, static_path, static_size)
-            # Before the meetings run: they change what the seller's home shows.
             largest_history = history_cells(users, profile)
-            rows += meeting_scenario(base, users, profile)
         finally:
             close_all(users)
             shutil.rmtree(ROOT / "static" / ".bench", ignore_errors=True)
+        users = people(base, url, profile.meetings, size, skip=profile.users)
+        try:
+            meeting_rows, meeting_summary = meeting_scenario(url, users, profile)
+        finally:
+            close_all(users)
     limit = rows[0].rate
     print_table(
         f"{data.name}: {profile.users} concurrent users, gunicorn 2 sync workers, {profile.seconds:g} s per endpoint "
@@ -723,11 +985,29 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
         rows,
         limit,
     )
+    print_table(
+        f"\n{data.name}: meeting day, {profile.meetings} sellers at once (req/s over the whole run)", meeting_rows, None
+    )
+    print("\n".join(meeting_summary))
     print(
         f"\n{data.name}: cost as history grows"
         f" ({profile.history_users} users per page, {profile.history_seconds:g} s each)"
     )
     print("\n".join(measure_history(data, args, profile, workdir, largest_history)), flush=True)
+
+
+def recap_render(profile: Profile) -> str:
+    """The recap PDF of a 30-account meeting, rendered in this process's own app (scripts/bench_recap.py)."""
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "bench_recap.py"),
+        "--accounts",
+        "30",
+        f"--runs={profile.recap_runs}",
+    ]
+    env = os.environ | {"FOCUSWEB_ENV": "testing"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    return (result.stdout or result.stderr).strip().splitlines()[-1]
 
 
 def _load() -> str:
@@ -748,6 +1028,7 @@ def main() -> None:
     print(
         f"FocusWeb bench ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, python {sys.version.split()[0]}"
     )
+    print(f"\nrecap PDF: {recap_render(profile)}   [target: <= 1.5 s for 30 accounts]", flush=True)
     with tempfile.TemporaryDirectory(prefix="focusweb-bench-") as tmp:
         workdir = Path(tmp)
         if args.db in ("sqlite", "both"):
