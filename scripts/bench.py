@@ -37,6 +37,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -580,11 +581,10 @@ def people(base: str, database_url: str, sellers: int, size: ScaleSize, skip: in
     first: dict[str, VUser] = {}
     for user in users["seller"] + users["manager"]:
         first.setdefault(user.email, user)
-    threads = [threading.Thread(target=user.sign_in) for user in first.values()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # A few at a time: a first visit signs in (a slow hash, on purpose) and may top up the schedule;
+    # fifty at once would only queue behind the two workers, past the client's timeout.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(VUser.sign_in, first.values()))
     for user in users["seller"] + users["manager"]:
         user.cookies, user.csrf = dict(first[user.email].cookies), first[user.email].csrf
     users["anon"] = [VUser(base, None, {}) for _ in numbers]
