@@ -71,8 +71,9 @@ def show(meeting_id: int):
     service.sync_reviews(meeting)
     reviews = service.ordered_reviews(meeting)
     review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
-    if review is not None:
-        service.set_current(meeting, review)
+    if review is not None and service.set_current(meeting, review):
+        # Its commit expired the cards read above: read them again together, not one query per card.
+        reviews = service.ordered_reviews(meeting)
     form = ReviewForm(obj=review, formdata=None) if review else None
     return _page(meeting, reviews, review, form)
 
