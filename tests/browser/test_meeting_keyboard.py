@@ -119,7 +119,8 @@ def type_date(page, day: date) -> None:
     page.keyboard.type(f"{day:%m%d%Y}")
 
 
-def stored(live_server, meeting_id: int) -> tuple[Meeting, list[tuple]]:
+def stored(live_server, meeting_id: int) -> tuple[bool, list[tuple]]:
+    """Whether the meeting is finished, and each card's stored answers in meeting order."""
     with live_server.app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         finished = meeting.finished_at is not None
