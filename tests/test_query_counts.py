@@ -20,7 +20,9 @@ from focusweb.meetings import service as meetings_service
 from focusweb.models import Account, AccountReview, Meeting, User
 from focusweb.scale import SCALE_PASSWORD, ScaleSize, seed
 
-NOW = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)
+# The company's "today" is the real one, as the app's clock is: today's meeting is due now, the calendar
+# feed's window holds the recent meetings, and no months of schedule are topped up on the first visit.
+NOW = datetime.now(UTC)
 # Two weeks at least, so the small company's last meeting also looks back on a previous one.
 SMALL = ScaleSize(managers=1, sellers_per_manager=2, accounts=3, weeks=2)
 LARGER = ScaleSize(managers=2, sellers_per_manager=6, accounts=14, weeks=9)
@@ -37,7 +39,7 @@ class Ids:
     account_id: int
     meeting_id: int  # today's: not started, or started when the page asks for a running meeting
     finished_meeting_id: int  # the most recent finished one
-    meeting_version: int  # today's meeting's read-along version, as the page's visits leave it
+    meeting_version: int  # today's meeting's read-along version (a manager's visits leave it as it is)
     review_id: int | None  # today's second card, once the meeting has its cards
     seller_calendar_secret: str
     manager_calendar_secret: str
@@ -153,7 +155,7 @@ def _queries_for(client, auth, size: ScaleSize, page: Page) -> list[str]:
         _start_todays_meeting()
     ids = _ids()
     auth.login(f"{page.user}1@scale.test", SCALE_PASSWORD)
-    headers = {"HX-Request": "true"} if page.htmx else {}
+    headers = HTMX if page.htmx else {}
     # The first visit may top up meeting schedules from cadences (writes, once a week per seller) or give
     # a meeting its cards; what must not grow is the page itself, so count the second, steady-state visit.
     client.get(page.path(ids), headers=headers)
