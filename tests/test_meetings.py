@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -221,6 +222,40 @@ def test_bad_answers_get_422_next_to_the_field_and_the_rest_is_kept(seller_clien
     stored = cards(meeting.id)[0]
     assert stored.notes == "Keep these notes"
     assert (stored.next_step, stored.projection_date) == ("", None)
+
+
+def save_status(body: str) -> str:
+    """The card's save status line, as the seller reads it."""
+    match = re.search(r'<p class="save-status"[^>]*>(.*?)</p>', body, re.S)
+    assert match, "no save status in the answer"
+    return " ".join(match.group(1).split())
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "no-js"])
+def test_a_bad_answer_beside_stored_ones_says_the_rest_is_saved(seller_client, meeting, headers):
+    review = cards(meeting.id)[0]
+    response = save(
+        seller_client, meeting, review, headers=headers, notes="Budget approved", projection_date="2001-01-01"
+    )
+    assert response.status_code == 422
+    assert save_status(response.get_data(as_text=True)) == "Saved, except: see the message by the answer"
+    assert (cards(meeting.id)[0].notes, cards(meeting.id)[0].projection_date) == ("Budget approved", None)
+
+
+def test_two_bad_answers_beside_stored_ones_point_at_both_messages(seller_client, meeting):
+    review = cards(meeting.id)[0]
+    response = save(seller_client, meeting, review, notes="Kept", next_step="z" * 501, projection_date="2001-01-01")
+    assert response.status_code == 422
+    assert save_status(response.get_data(as_text=True)) == "Saved, except: see the messages by the answers"
+    assert cards(meeting.id)[0].notes == "Kept"
+
+
+def test_a_save_of_only_a_bad_answer_says_not_saved(seller_client, meeting):
+    review = cards(meeting.id)[0]
+    response = save(seller_client, meeting, review, projection_date="2001-01-01")
+    assert response.status_code == 422
+    assert save_status(response.get_data(as_text=True)) == "Not saved — see the message by the answer"
+    assert (cards(meeting.id)[0].projection_date, cards(meeting.id)[0].version) == (None, 1)
 
 
 def test_bad_answer_without_javascript_rerenders_the_card_with_the_text_kept(seller_client, meeting):

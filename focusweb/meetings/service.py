@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import signals
 from ..extensions import db
@@ -97,8 +98,19 @@ def _link_previous(meeting: Meeting) -> bool:
 
 
 def ordered_reviews(meeting: Meeting) -> list[AccountReview]:
-    """The cards in meeting order (Key first, then Target, as the seller arranged them)."""
-    return sorted(meeting.reviews, key=lambda r: r.position)
+    """The cards in meeting order (Key first, then Target, as the seller arranged them).
+
+    Each with its account and last time's review loaded alongside, as every card and the account list show
+    them: three queries however many accounts the seller has, not one more per card.
+    """
+    return list(
+        db.session.scalars(
+            select(AccountReview)
+            .where(AccountReview.meeting_id == meeting.id)
+            .options(selectinload(AccountReview.account), selectinload(AccountReview.previous_review))
+            .order_by(AccountReview.position, AccountReview.id)
+        )
+    )
 
 
 def neighbour(meeting: Meeting, review: AccountReview, step: int) -> AccountReview | None:
@@ -108,12 +120,14 @@ def neighbour(meeting: Meeting, review: AccountReview, step: int) -> AccountRevi
     return reviews[index] if 0 <= index < len(reviews) else None
 
 
-def set_current(meeting: Meeting, review: AccountReview) -> None:
-    """Record the card the seller has open, for the manager's read-along."""
-    if meeting.current_review_id != review.id:
-        meeting.current_review_id = review.id
-        meeting.touch()
-        db.session.commit()
+def set_current(meeting: Meeting, review: AccountReview) -> bool:
+    """Record the card the seller has open, for the manager's read-along; True when that was a change."""
+    if meeting.current_review_id == review.id:
+        return False
+    meeting.current_review_id = review.id
+    meeting.touch()
+    db.session.commit()
+    return True
 
 
 def move(meeting: Meeting, review: AccountReview, step: int) -> bool:

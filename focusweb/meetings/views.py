@@ -71,8 +71,9 @@ def show(meeting_id: int):
     service.sync_reviews(meeting)
     reviews = service.ordered_reviews(meeting)
     review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
-    if review is not None:
-        service.set_current(meeting, review)
+    if review is not None and service.set_current(meeting, review):
+        # Its commit expired the cards read above: read them again together, not one query per card.
+        reviews = service.ordered_reviews(meeting)
     form = ReviewForm(obj=review, formdata=None) if review else None
     return _page(meeting, reviews, review, form)
 
@@ -84,7 +85,7 @@ def _chosen_review(meeting: Meeting, reviews: list[AccountReview], review_id: in
     return by_id.get(review_id) or by_id.get(meeting.current_review_id) or (reviews[0] if reviews else None)
 
 
-def _page(meeting, reviews, review, form, status=200, conflict=None):
+def _page(meeting, reviews, review, form, status=200, conflict=None, errors=None, partly_saved=False):
     return render(
         "meetings/show.html",
         status=status,
@@ -92,12 +93,16 @@ def _page(meeting, reviews, review, form, status=200, conflict=None):
         index=reviews.index(review) + 1 if review else 0,
         now=utcnow(),
         meeting_date=service.meeting_date(meeting),
-        **_card_context(meeting, review, form, conflict),
+        **_card_context(meeting, review, form, conflict, errors, partly_saved),
     )
 
 
-def _card_context(meeting, review, form, conflict=None, errors=None) -> dict:
-    """What the card's autosave block needs, on the page and alone."""
+def _card_context(meeting, review, form, conflict=None, errors=None, partly_saved=False) -> dict:
+    """What the card's autosave block needs, on the page and alone.
+
+    ``partly_saved``: some fields were refused (``errors``) but the card's other fields are stored, so the
+    status must not say "Not saved".
+    """
     return {
         "meeting": meeting,
         "review": review,
@@ -106,6 +111,7 @@ def _card_context(meeting, review, form, conflict=None, errors=None) -> dict:
         "has_previous": review is not None and review.previous_review_id is not None,
         "conflict": _conflict_rows(form, conflict or {}),
         "errors": errors or {},
+        "partly_saved": partly_saved,
     }
 
 
@@ -162,16 +168,19 @@ def save(meeting_id: int, review_id: int):
     result = service.save_review(review, values, base_version)
     errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
     status = 409 if result.conflict else 422 if errors else 200
+    # The fields without a message are stored (now, or already as sent): the status says so.
+    partly_saved = any(name not in errors for name in values)
     if not result.conflict:
         form.version.data = result.version
     if wants_fragment():
-        context.update(conflict=_conflict_rows(form, result.conflict), errors=errors)
+        context.update(conflict=_conflict_rows(form, result.conflict), errors=errors, partly_saved=partly_saved)
         return render("meetings/show.html", "autosave", status=status, fragment=True, **context)
     if status == 200:
         return _after_card(meeting, review, request.form.get("go", ""))
     for name, message in errors.items():
         form[name].errors = [message]
-    return _page(meeting, service.ordered_reviews(meeting), review, form, status=status, conflict=result.conflict)
+    reviews = service.ordered_reviews(meeting)
+    return _page(meeting, reviews, review, form, status, result.conflict, errors, partly_saved)
 
 
 def _after_card(meeting: Meeting, review: AccountReview, go: str):
