@@ -39,6 +39,11 @@ def format_date(value: date | None) -> str:
     return "" if value is None else f"{value:%a %-d %b %Y}"
 
 
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 meeting", "3 meetings": a count with its noun in agreement (never "1 meetings")."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(asset_url=asset_url, KIND_LABELS=KIND_LABELS)
     app.jinja_env.filters.update(
@@ -46,6 +51,7 @@ def init_app(app: Flask) -> None:
         datetime=format_datetime,
         time=format_time,
         date=format_date,
+        counted=counted,
         started_on_time=started_on_time,
         minutes_late=minutes_late,
     )

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from focusweb import create_app  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.browser.pages import SCREENS, demo_ids, sign_in_states  # noqa: E402
+from tests.browser.pages import SCREENS, sign_in_states, start_running_meeting  # noqa: E402
 from tests.conftest import make_config  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -80,7 +80,7 @@ def main() -> None:
         app, server, base = serve_demo(Path(tmp))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         states = sign_in_states(browser, base)
-        ids = demo_ids(app)
+        ids = start_running_meeting(browser, base, states, app)
         for screen in SCREENS:
             count = shoot(browser, base, states[screen.user], screen, screen.path.format(**ids))
             if not count:

@@ -220,3 +220,16 @@ def test_team_page_queries_do_not_grow_with_sellers_or_accounts(client, auth, fa
     for _ in range(4):
         add_seller_with_history(factory.user("seller", manager=manager))
     assert _count_queries(client, "/team") == small
+
+
+def test_one_meeting_held_is_counted_in_the_singular(client, auth, factory, team):
+    seller = team["quiet"]
+    held = _at(7)
+    factory.meeting(seller, scheduled_at=held, started_at=held, finished_at=held + timedelta(minutes=30))
+    auth.login(team["manager"])
+    assert "Last 1 meeting 1 on time , 0 rescheduled" in _figures(
+        client.get("/team").get_data(as_text=True), seller.name
+    )
+    detail = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/team/{seller.id}").get_data(as_text=True)).split())
+    assert "Last 1 meeting held: 1 on time, 0 rescheduled" in detail
+    assert "1 meetings" not in detail

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pages import SCREENS, demo_ids, sign_in_states
+from .pages import SCREENS, sign_in_states, start_running_meeting
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
@@ -35,8 +35,8 @@ def states(browser, live_server):
 
 
 @pytest.fixture(scope="module")
-def ids(live_server):
-    return demo_ids(live_server.app)
+def ids(browser, live_server, states):
+    return start_running_meeting(browser, live_server.url, states, live_server.app)
 
 
 def describe(violations: list[dict]) -> str:

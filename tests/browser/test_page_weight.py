@@ -2,7 +2,7 @@
 
 Recorded through Chromium's DevTools protocol with the cache off (a first visit). Text over 1 KB must
 be compressed; static assets carry a content hash (?v=) and a one-year Cache-Control. The meeting page
-must stay within SPEC.md's 60 KB once it exists.
+(before the start, a running card, the summary) must stay within SPEC.md's 60 KB.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import PHONE
-from .pages import SCREENS, demo_ids, sign_in_states
+from .pages import SCREENS, sign_in_states, start_running_meeting
 
-BUDGETS = {"meeting": 60 * 1024}  # bytes transferred, compressed, headers included
+# SPEC.md: the meeting page within 60 KB on first load; held for each of its states (bytes transferred,
+# compressed, headers included).
+MEETING_BUDGET = 60 * 1024
+BUDGETS = {"meeting-prepare": MEETING_BUDGET, "meeting": MEETING_BUDGET, "meeting-summary": MEETING_BUDGET}
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
 
@@ -24,8 +27,8 @@ def states(browser, live_server):
 
 
 @pytest.fixture(scope="module")
-def ids(live_server):
-    return demo_ids(live_server.app)
+def ids(browser, live_server, states):
+    return start_running_meeting(browser, live_server.url, states, live_server.app)
 
 
 def load_recording_network(browser, base_url: str, state: dict, path: str) -> tuple[int, list[dict]]:
@@ -60,6 +63,11 @@ def load_recording_network(browser, base_url: str, state: dict, path: str) -> tu
     finally:
         context.close()
     return status, [entry for entry in seen.values() if "transferred" in entry]
+
+
+def test_every_meeting_state_is_measured_against_the_budget():
+    measured = {screen.name for screen in SCREENS if not screen.optional}
+    assert set(BUDGETS) <= measured, f"budgeted screens missing from SCREENS: {set(BUDGETS) - measured}"
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=[screen.name for screen in SCREENS])
