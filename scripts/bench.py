@@ -77,7 +77,7 @@ class Profile:
 
 
 FULL = Profile(
-    ScaleSize(20, 10, 25, 104), (4, 52, 104), ("1 month", "1 year", "2 years"), 25, 6.0, 10, 4.0, 50, 0.3, 10.0, 5
+    ScaleSize(20, 10, 25, 104), (4, 52, 104), ("1 month", "1 year", "2 years"), 25, 6.0, 10, 4.0, 50, 0.2, 10.0, 5
 )
 QUICK = Profile(ScaleSize(2, 5, 25, 8), (1, 4, 8), ("1 week", "4 weeks", "8 weeks"), 4, 0.8, 3, 0.4, 6, 0.05, 1.0, 2)
 
