@@ -179,7 +179,7 @@ def load_steps(
         select(later_meeting.id).where(later_meeting.id == later.meeting_id, later_meeting.finished_at.is_not(None))
     ).exists()
     query = (
-        select(AccountReview, Account, Meeting, later.outcome, later.outcome_at, ranked.c.rank)
+        select(AccountReview, later.outcome, later.outcome_at, ranked.c.rank)
         .join(ranked, ranked.c.review_id == AccountReview.id)
         .join(Meeting, Meeting.id == AccountReview.meeting_id)
         .join(Account, Account.id == AccountReview.account_id)
@@ -198,11 +198,16 @@ def load_steps(
         query = query.where(is_open)
     elif due_since is not None:
         query = query.where(or_(is_open, AccountReview.projection_date >= due_since))
+    rows = db.session.execute(query).all()
+    # Accounts and meetings repeat over many steps: loaded once each, not once per row.
+    accounts = _by_id(Account, {row[0].account_id for row in rows})
+    meetings = _by_id(Meeting, {row[0].meeting_id for row in rows})
     steps, seen = [], set()
-    for review, account, meeting, outcome, outcome_at, rank in db.session.execute(query):
+    for review, outcome, outcome_at, rank in rows:
         if review.id in seen:  # two later cards looking back on one step: the first outcome counts
             continue
         seen.add(review.id)
+        account, meeting = accounts[review.account_id], meetings[review.meeting_id]
         zone = by_id[meeting.seller_id].timezone
         steps.append(
             Step(
@@ -217,6 +222,12 @@ def load_steps(
             )
         )
     return steps
+
+
+def _by_id(model, ids: set[int]) -> dict:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
 
 
 def by_urgency(steps: list[Step]) -> list[Step]:

@@ -129,7 +129,7 @@ def test_open_next_steps_run_a_fixed_number_of_queries(factory, world):
         account = factory.account(world.seller, f"More {number}")
         factory.review(world.last, account, next_step=f"m{number}", projection_date=world.today)
     assert queries_for(world.seller) == small, small
-    assert small <= 10
+    assert small <= 12  # load_steps: the steps, then their accounts and meetings once each
 
 
 def test_my_next_steps_page_lists_overdue_first_then_by_date(client, auth, world):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -25,7 +26,11 @@ SHARE_DAYS = 90
 
 @dataclass
 class SellerHealth:
-    """Everything the team view shows about one seller."""
+    """Everything the team view shows about one seller.
+
+    Its lists are worked out once, on first use, after health_of has filled it in: a page asks for
+    them many times (a count, a link, a share), and a quarter of steps is a few hundred rows each.
+    """
 
     seller: User
     today: date
@@ -38,31 +43,31 @@ class SellerHealth:
     reschedules: dict[int, list[Reschedule]] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
 
-    @property
+    @cached_property
     def prepared(self) -> list[Account]:
         return [account for account in self.accounts if account.id in self.prepared_ids]
 
-    @property
+    @cached_property
     def unprepared(self) -> list[Account]:
         return [account for account in self.accounts if account.id not in self.prepared_ids]
 
-    @property
+    @cached_property
     def on_time(self) -> list[Meeting]:
         return [meeting for meeting in self.recent if started_on_time(meeting)]
 
-    @property
+    @cached_property
     def rescheduled(self) -> list[Meeting]:
         return [meeting for meeting in self.recent if self.reschedules.get(meeting.id)]
 
-    @property
+    @cached_property
     def open_steps(self) -> list[Step]:
         return sorted((s for s in self.steps if s.is_open), key=_by_date)
 
-    @property
+    @cached_property
     def overdue_steps(self) -> list[Step]:
         return [s for s in self.open_steps if s.overdue]
 
-    @property
+    @cached_property
     def due_steps(self) -> list[Step]:
         """Steps whose projection date fell in the last 90 days: the share's denominator."""
         start = self.today - timedelta(days=SHARE_DAYS)
@@ -70,15 +75,15 @@ class SellerHealth:
             (s for s in self.steps if s.projection_date and start <= s.projection_date < self.today), key=_by_date
         )
 
-    @property
+    @cached_property
     def done_on_time(self) -> list[Step]:
         return [s for s in self.due_steps if s.done_on_time]
 
-    @property
+    @cached_property
     def slipped(self) -> list[Step]:
         return [s for s in self.due_steps if s.slipped]
 
-    @property
+    @cached_property
     def done_share(self) -> int | None:
         """Percent of due steps done by their projection date (None when nothing fell due)."""
         due = len(self.due_steps)
