@@ -33,6 +33,7 @@ from focusweb import create_app  # noqa: E402
 from focusweb.demo import DEMO_PASSWORD  # noqa: E402
 from focusweb.extensions import db  # noqa: E402
 from focusweb.models import Account, AccountReview, Meeting, User, utcnow  # noqa: E402
+from tests.browser.conftest import WATCH  # noqa: E402
 
 
 def running_meeting(seller_email: str) -> int:
@@ -72,17 +73,6 @@ def seller_saves(meeting_id: int, n: int, text: str) -> None:
     meeting.current_review_id = review.id
     meeting.touch()
     db.session.commit()
-
-
-# The page notes the moment the text appears (Playwright's own waiting polls too slowly to time it).
-WATCH = """text => {
-  window.__shownAt = null;
-  const seen = () => document.getElementById("board").textContent.includes(text);
-  const observer = new MutationObserver(() => {
-    if (seen()) { window.__shownAt = Date.now(); observer.disconnect(); }
-  });
-  observer.observe(document.body, {childList: true, subtree: true, characterData: true});
-}"""
 
 
 def main() -> None:

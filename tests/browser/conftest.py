@@ -9,12 +9,17 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from focusweb import create_app
 from focusweb.demo import DEMO_PASSWORD
+from focusweb.extensions import db
+from focusweb.models import Account, AccountReview, Meeting, User
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
@@ -96,3 +101,74 @@ def sign_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
 def sideways_overflow(page) -> int:
     """How many pixels the page is wider than the screen (0 is right)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+# Notes the moment a text appears on the read-along board (page-side, so Playwright's polling adds nothing).
+WATCH = """text => {
+  window.__shownAt = null;
+  const seen = () => document.getElementById("board").textContent.includes(text);
+  const observer = new MutationObserver(() => {
+    if (seen()) { window.__shownAt = Date.now(); observer.disconnect(); }
+  });
+  observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+@pytest.fixture(scope="module")
+def states(browser, live_server):
+    """A signed-in browser state per demo user, for the tests that walk every screen (pages.SCREENS)."""
+    from .pages import sign_in_states
+
+    return sign_in_states(browser, live_server.url)
+
+
+@pytest.fixture(scope="module")
+def ids(browser, live_server, states):
+    """The ids the screens' paths need, with seller2's meeting running (pages.start_running_meeting)."""
+    from .pages import start_running_meeting
+
+    return start_running_meeting(browser, live_server.url, states, live_server.app)
+
+
+def seller_with_meeting(
+    app,
+    *,
+    name: str,
+    timezone: str,
+    accounts: list[tuple[str, str]],
+    last_step: str,
+    last_due: date,
+    starts_in: timedelta = timedelta(0),
+) -> tuple[str, int]:
+    """A seller of our own on the demo manager's team (other tests use the shared demo meeting).
+
+    Their ``accounts`` are (kind, name) pairs; a meeting finished last week set ``last_step``, due on
+    ``last_due``, on the first account; the meeting to run is due ``starts_in`` from now.
+    Returns the seller's e-mail and that meeting's id.
+    """
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.email == "manager@demo.test"))
+        slug = name.split()[0].lower()
+        seller = User(
+            email=f"{slug}-{uuid.uuid4().hex[:8]}@demo.test",
+            name=name,
+            role="seller",
+            manager=manager,
+            timezone=timezone,
+        )
+        seller.set_password(DEMO_PASSWORD)
+        owned = [
+            Account(owner=seller, name=title, name_key=Account.key_for(title), kind=kind) for kind, title in accounts
+        ]
+        now = datetime.now(UTC).replace(microsecond=0)
+        last_week = now - timedelta(days=7)
+        last = Meeting(
+            seller=seller, manager=manager, scheduled_at=last_week, started_at=last_week, finished_at=last_week
+        )
+        last.reviews.append(AccountReview(account=owned[0], position=0, next_step=last_step, projection_date=last_due))
+        meeting = Meeting(seller=seller, manager=manager, scheduled_at=now + starts_in)
+        db.session.add_all([seller, *owned, last, meeting])
+        db.session.commit()
+        email, meeting_id = seller.email, meeting.id
+        db.session.remove()
+    return email, meeting_id

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pages import SCREENS, sign_in_states, start_running_meeting
+from .pages import SCREENS
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
@@ -27,16 +27,6 @@ def axe_source() -> str:
             pytest.fail(message + "; CI never skips the accessibility tests")
         pytest.skip(message)
     return AXE.read_text()
-
-
-@pytest.fixture(scope="module")
-def states(browser, live_server):
-    return sign_in_states(browser, live_server.url)
-
-
-@pytest.fixture(scope="module")
-def ids(browser, live_server, states):
-    return start_running_meeting(browser, live_server.url, states, live_server.app)
 
 
 def describe(violations: list[dict]) -> str:

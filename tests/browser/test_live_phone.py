@@ -20,21 +20,11 @@ from focusweb.demo import DEMO_PASSWORD
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, ManagerNote, Meeting, User, utcnow
 
-from .conftest import PHONE, sideways_overflow, sign_in
+from .conftest import PHONE, WATCH, sideways_overflow, sign_in
 
 LAPTOP = {"width": 1280, "height": 800}
 SAVES = 20
 NEXT_STEP_LABEL = "What is your next step with this account?"
-
-# Notes the moment a text appears on the board (page-side, so Playwright's polling adds nothing).
-WATCH = """text => {
-  window.__shownAt = null;
-  const seen = () => document.getElementById("board").textContent.includes(text);
-  const observer = new MutationObserver(() => {
-    if (seen()) { window.__shownAt = Date.now(); observer.disconnect(); }
-  });
-  observer.observe(document.body, {childList: true, subtree: true, characterData: true});
-}"""
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ Bluetooth keyboard or a switch device would. Each control reached must also show
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -15,9 +14,9 @@ from sqlalchemy import select
 
 from focusweb.demo import DEMO_PASSWORD
 from focusweb.extensions import db
-from focusweb.models import Account, AccountReview, Meeting, User
+from focusweb.models import AccountReview, Meeting
 
-from .conftest import PHONE
+from .conftest import PHONE, seller_with_meeting
 
 NEXT_STEP = "What is your next step with this account?"
 PROJECTION_DATE = "What is your projection date to get this accomplished?"
@@ -41,34 +40,11 @@ FOCUSED = """() => {
 
 @pytest.fixture
 def keyboard_meeting(live_server) -> tuple[str, int]:
-    """A seller of the demo team of our own, three accounts (one with a step from last week), a meeting due now."""
-    with live_server.app.app_context():
-        manager = db.session.scalar(select(User).where(User.email == "manager@demo.test"))
-        seller = User(
-            email=f"keys-{uuid.uuid4().hex[:8]}@demo.test",
-            name="Kai Keys",
-            role="seller",
-            manager=manager,
-            timezone="UTC",
-        )
-        seller.set_password(DEMO_PASSWORD)
-        accounts = [
-            Account(owner=seller, name=name, name_key=Account.key_for(name), kind=kind) for kind, name in ACCOUNTS
-        ]
-        now = datetime.now(UTC).replace(microsecond=0)
-        last_week = now - timedelta(days=7)
-        last = Meeting(
-            seller=seller, manager=manager, scheduled_at=last_week, started_at=last_week, finished_at=last_week
-        )
-        last.reviews.append(
-            AccountReview(account=accounts[0], position=0, next_step=LAST_STEP, projection_date=last_week.date())
-        )
-        meeting = Meeting(seller=seller, manager=manager, scheduled_at=now)
-        db.session.add_all([seller, *accounts, last, meeting])
-        db.session.commit()
-        email, meeting_id = seller.email, meeting.id
-        db.session.remove()
-    return email, meeting_id
+    """A seller of our own with three accounts (one with a step from last week) and a meeting due now."""
+    last_week = date.today() - timedelta(days=7)
+    return seller_with_meeting(
+        live_server.app, name="Kai Keys", timezone="UTC", accounts=ACCOUNTS, last_step=LAST_STEP, last_due=last_week
+    )
 
 
 @pytest.fixture

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from focusweb.demo import DEMO_PASSWORD
 from focusweb.extensions import db
-from focusweb.models import Account, AccountReview, Meeting, User
+from focusweb.models import AccountReview, Meeting, User
 
-from .conftest import PHONE, sideways_overflow, sign_in
+from .conftest import PHONE, seller_with_meeting, sideways_overflow, sign_in
 
 NEXT_STEP = "What is your next step with this account?"
 PROJECTION_DATE = "What is your projection date to get this accomplished?"
@@ -24,41 +22,16 @@ TARGET = ["Dune Travel", "Ember Telecom"]
 
 @pytest.fixture
 def own_meeting(live_server) -> tuple[str, int]:
-    """A seller of the demo team of our own (the shared demo meeting may be used by other tests), due today."""
-    with live_server.app.app_context():
-        manager = db.session.scalar(select(User).where(User.email == "manager@demo.test"))
-        seller = User(
-            email=f"phone-{uuid.uuid4().hex[:8]}@demo.test",
-            name="Pat Phone",
-            role="seller",
-            manager=manager,
-            timezone="America/New_York",
-        )
-        seller.set_password(DEMO_PASSWORD)
-        accounts = [
-            Account(owner=seller, name=name, name_key=Account.key_for(name), kind=kind)
-            for kind, names in (("key", KEY), ("target", TARGET))
-            for name in names
-        ]
-        now = datetime.now(UTC).replace(microsecond=0)
-        last_week = now - timedelta(days=7)
-        last = Meeting(
-            seller=seller, manager=manager, scheduled_at=last_week, started_at=last_week, finished_at=last_week
-        )
-        last.reviews.append(
-            AccountReview(
-                account=accounts[0],
-                position=0,
-                next_step="Send the mine survey",
-                projection_date=date.today() - timedelta(days=2),
-            )
-        )
-        meeting = Meeting(seller=seller, manager=manager, scheduled_at=now + timedelta(minutes=3))
-        db.session.add_all([seller, *accounts, last, meeting])
-        db.session.commit()
-        email, meeting_id = seller.email, meeting.id
-        db.session.remove()
-    return email, meeting_id
+    """A seller of our own (the shared demo meeting may be used by other tests), due in three minutes."""
+    return seller_with_meeting(
+        live_server.app,
+        name="Pat Phone",
+        timezone="America/New_York",
+        accounts=[("key", name) for name in KEY] + [("target", name) for name in TARGET],
+        last_step="Send the mine survey",
+        last_due=date.today() - timedelta(days=2),
+        starts_in=timedelta(minutes=3),
+    )
 
 
 def stored_reviews(live_server, meeting_id: int) -> list[AccountReview]:

@@ -12,23 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import PHONE
-from .pages import SCREENS, sign_in_states, start_running_meeting
+from .pages import SCREENS
 
 # SPEC.md: the meeting page within 60 KB on first load; held for each of its states (bytes transferred,
 # compressed, headers included).
 MEETING_BUDGET = 60 * 1024
 BUDGETS = {"meeting-prepare": MEETING_BUDGET, "meeting": MEETING_BUDGET, "meeting-summary": MEETING_BUDGET}
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
-
-
-@pytest.fixture(scope="module")
-def states(browser, live_server):
-    return sign_in_states(browser, live_server.url)
-
-
-@pytest.fixture(scope="module")
-def ids(browser, live_server, states):
-    return start_running_meeting(browser, live_server.url, states, live_server.app)
 
 
 def load_recording_network(browser, base_url: str, state: dict, path: str) -> tuple[int, list[dict]]:

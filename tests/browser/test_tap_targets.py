@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import sideways_overflow
-from .pages import SCREENS, sign_in_states, start_running_meeting
+from .pages import SCREENS
 
 NARROW_PHONE = {"width": 360, "height": 740}
 TAP = 44
@@ -24,16 +24,6 @@ SMALL_TARGETS = """([selector, tap]) => [...document.querySelectorAll(selector)]
     return {name: `${element.tagName.toLowerCase()} "${name.slice(0, 40)}"`, width: box.width, height: box.height};
   })
   .filter(target => target.width < tap - 0.5 || target.height < tap - 0.5)"""
-
-
-@pytest.fixture(scope="module")
-def states(browser, live_server):
-    return sign_in_states(browser, live_server.url)
-
-
-@pytest.fixture(scope="module")
-def ids(browser, live_server, states):
-    return start_running_meeting(browser, live_server.url, states, live_server.app)
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=[screen.name for screen in SCREENS])
