@@ -137,6 +137,11 @@ class Account(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     notes: Mapped[str] = mapped_column(Text, default="")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The id of the account's newest step (an AccountReview, focusweb.plans), kept on every flush that
+    # finishes a meeting or changes a finished meeting's cards, so open steps are read through it rather
+    # than found by ranking the account's whole history. Derived, so plans.keep_newest_steps() can always
+    # rebuild it; no foreign key, which would make accounts and account_reviews refer to each other.
+    last_step_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -252,6 +257,8 @@ class AccountReview(db.Model):
         CheckConstraint("outcome IS NULL OR outcome IN ('done', 'not_done')", name="ck_reviews_outcome"),
         CheckConstraint("length(next_step) <= 500", name="ck_reviews_next_step_length"),
         Index("ix_reviews_account_meeting", "account_id", "meeting_id"),
+        # The team view's steps due in the last 90 days, read per account whatever the history's length.
+        Index("ix_reviews_account_projection", "account_id", "projection_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@
   Until then done / not done on a card is a draft. The outcome's *day* is ``outcome_at`` in the
   seller's time zone.
 - An account's *newest* step is the one from its latest-scheduled meeting; older ones are
-  *superseded*.
+  *superseded*. It is kept on the account (``Account.last_step_id``, see keep_newest_steps).
 - *Open*: the newest step of an active (not archived) account, with no outcome recorded.
   An account has at most one open step.
 - *Overdue*: open, and the projection date is before today in the seller's time zone.
@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, event, func, inspect, or_, select, union, update
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
 from .models import Account, AccountReview, Meeting, User, utcnow
@@ -156,22 +157,15 @@ def load_steps(
     """The sellers' steps, newest first, in one query.
 
     All of them, or of one account; ``open_only`` keeps the open ones; ``due_since`` keeps the
-    open ones and those whose projection date is on or after that day.
+    open ones and those whose projection date is on or after that day. Those two are read through
+    each account's newest step (``Account.last_step_id``) and the (account, projection date) index:
+    their cost does not grow with the length of the history.
     """
     if not sellers:
         return []
     now = now or utcnow()
     by_id = {seller.id: seller for seller in sellers}
-    newest_first = func.row_number().over(
-        partition_by=AccountReview.account_id, order_by=(Meeting.scheduled_at.desc(), AccountReview.id.desc())
-    )
-    ranked = select(AccountReview.id.label("review_id"), newest_first.label("rank")).join(
-        Meeting, Meeting.id == AccountReview.meeting_id
-    )
-    ranked = ranked.where(is_step(), Meeting.seller_id.in_(list(by_id)))
-    if account_id is not None:
-        ranked = ranked.where(AccountReview.account_id == account_id)
-    ranked = ranked.subquery()
+    seller_ids = list(by_id)
     # The later card that recorded this step's outcome, in a finished meeting. Joined row by row through
     # the previous_review_id index: a derived table of every outcome would be scanned once per step.
     later, later_meeting = aliased(AccountReview), aliased(Meeting)
@@ -179,8 +173,7 @@ def load_steps(
         select(later_meeting.id).where(later_meeting.id == later.meeting_id, later_meeting.finished_at.is_not(None))
     ).exists()
     query = (
-        select(AccountReview, later.outcome, later.outcome_at, ranked.c.rank)
-        .join(ranked, ranked.c.review_id == AccountReview.id)
+        select(AccountReview, later.outcome, later.outcome_at, Account.last_step_id)
         .join(Meeting, Meeting.id == AccountReview.meeting_id)
         .join(Account, Account.id == AccountReview.account_id)
         .outerjoin(
@@ -191,19 +184,33 @@ def load_steps(
                 recorded_in_finished_meeting,
             ),
         )
+        .where(is_step())
         .order_by(Meeting.scheduled_at.desc(), AccountReview.id.desc(), later.id)
     )
-    is_open = and_(ranked.c.rank == 1, later.id.is_(None), Account.archived_at.is_(None))
+    # Open and recent steps are picked by id from the sellers' accounts (their cards are their owner's):
+    # with the sellers' meetings as well to filter on, PostgreSQL would scan every card to join them.
+    owned = select(Account.id).where(Account.owner_id.in_(seller_ids))
+    newest = select(Account.last_step_id).where(Account.owner_id.in_(seller_ids), Account.last_step_id.is_not(None))
+    is_open = and_(AccountReview.id == Account.last_step_id, later.id.is_(None), Account.archived_at.is_(None))
     if open_only:
-        query = query.where(is_open)
+        query = query.where(AccountReview.id.in_(newest), is_open)
     elif due_since is not None:
-        query = query.where(or_(is_open, AccountReview.projection_date >= due_since))
+        recent = select(AccountReview.id).where(
+            AccountReview.account_id.in_(owned), AccountReview.projection_date >= due_since
+        )
+        query = query.where(
+            AccountReview.id.in_(union(newest, recent)), or_(is_open, AccountReview.projection_date >= due_since)
+        )
+    else:
+        query = query.where(Meeting.seller_id.in_(seller_ids))
+    if account_id is not None:
+        query = query.where(AccountReview.account_id == account_id)
     rows = db.session.execute(query).all()
     # Accounts and meetings repeat over many steps: loaded once each, not once per row.
     accounts = _by_id(Account, {row[0].account_id for row in rows})
     meetings = _by_id(Meeting, {row[0].meeting_id for row in rows})
     steps, seen = [], set()
-    for review, outcome, outcome_at, rank in rows:
+    for review, outcome, outcome_at, last_step_id in rows:
         if review.id in seen:  # two later cards looking back on one step: the first outcome counts
             continue
         seen.add(review.id)
@@ -215,13 +222,79 @@ def load_steps(
                 account=account,
                 meeting=meeting,
                 today=local_day(now, zone),
-                newest=rank == 1,
+                newest=review.id == last_step_id,
                 outcome=outcome,
                 outcome_at=outcome_at,
                 recorded_on=local_day(outcome_at, zone),
             )
         )
     return steps
+
+
+# -- each account's newest step, kept on the account ----------------------------------------------------------
+
+
+def newest_step_id(account_id):
+    """SQL: the id of the account's newest step, or NULL before its first (by the rules above)."""
+    return (
+        select(AccountReview.id)
+        .join(Meeting, Meeting.id == AccountReview.meeting_id)
+        .where(AccountReview.account_id == account_id, is_step())
+        .order_by(Meeting.scheduled_at.desc(), AccountReview.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def keep_newest_steps(connection, account_ids: set[int] | None = None) -> None:
+    """Store each account's newest step on it (all accounts when ``account_ids`` is None)."""
+    accounts = Account.__table__
+    statement = update(accounts).values(
+        last_step_id=newest_step_id(accounts.c.id).correlate(accounts),
+        updated_at=accounts.c.updated_at,  # a derived value: the account itself was not edited
+    )
+    if account_ids is not None:
+        if not account_ids:
+            return
+        statement = statement.where(accounts.c.id.in_(sorted(account_ids)))
+    connection.execute(statement)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_steps(session: Session, _context) -> None:
+    """Collect the accounts whose newest step this flush may change: a meeting finished, or a finished card edited.
+
+    Finished meetings are read-only in the app; this also keeps the demo data, the scale generator's
+    ORM writes and tests that build finished meetings directly right.
+    """
+    changed = session.info.setdefault("step_accounts", set())
+    for item in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(item, Meeting) and _changed(item, "finished_at", "scheduled_at"):
+            if item.finished_at is not None or inspect(item).attrs.finished_at.history.deleted:
+                changed.update(review.account_id for review in item.reviews)
+        elif isinstance(item, AccountReview):
+            new_or_gone = item in session.new or item in session.deleted
+            if new_or_gone or _changed(item, "next_step", "skipped", "account_id", "meeting_id"):
+                meeting = session.get(Meeting, item.meeting_id)
+                if meeting is None or meeting.finished_at is not None:
+                    changed.add(item.account_id)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _store_newest_steps(session: Session, _context) -> None:
+    changed = session.info.pop("step_accounts", None)
+    if not changed:
+        return
+    keep_newest_steps(session.connection(), changed)
+    for account_id in changed:
+        account = session.identity_map.get(identity_key(Account, account_id))
+        if account is not None:
+            session.expire(account, ["last_step_id"])
+
+
+def _changed(item, *names: str) -> bool:
+    state = inspect(item)
+    return any(state.attrs[name].history.has_changes() for name in names)
 
 
 def _by_id(model, ids: set[int]) -> dict:
@@ -271,6 +344,8 @@ def prepared_account_ids(seller_ids: list[int]) -> set[int]:
         .group_by(Meeting.seller_id)
         .subquery()
     )
+    # Cards read through their meetings not yet finished: a handful per seller, however long the history.
+    not_finished = select(Meeting.id).where(Meeting.seller_id.in_(seller_ids), Meeting.finished_at.is_(None))
     return set(
         db.session.scalars(
             select(AccountReview.account_id)
@@ -278,8 +353,7 @@ def prepared_account_ids(seller_ids: list[int]) -> set[int]:
             .join(Meeting, Meeting.id == AccountReview.meeting_id)
             .outerjoin(last, last.c.seller_id == Meeting.seller_id)
             .where(
-                Meeting.seller_id.in_(seller_ids),
-                Meeting.finished_at.is_(None),
+                AccountReview.meeting_id.in_(not_finished),
                 has_content(),
                 or_(last.c.at.is_(None), AccountReview.updated_at > last.c.at),
             )

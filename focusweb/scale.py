@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
+from . import plans
 from .extensions import db
 from .models import Account, AccountReview, Cadence, ManagerNote, Meeting, Reschedule, User, new_token
 
@@ -145,6 +146,7 @@ def seed(size: ScaleSize, seed: int = 1, now: datetime | None = None) -> dict:
             seller_number += 1
             _seller(writer, ids, rng, size, seller_number, manager_id, zone_name, password_hash, now)
     writer.flush()
+    plans.keep_newest_steps(db.session.connection())  # rows inserted in bulk: no flush kept them
     if db.engine.dialect.name == "postgresql":
         _advance_sequences()
     db.session.commit()

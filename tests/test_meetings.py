@@ -437,6 +437,21 @@ def test_a_skipped_account_keeps_its_commitment_open(client, auth, team, meeting
     assert acme.previous_review_id == old_review.id
 
 
+def test_finishing_makes_the_new_steps_the_open_ones_and_supersedes_last_time(client, auth, team, meeting):
+    carry_over_history(team, meeting)
+    auth.login(team.seller)
+    client.get(url(meeting))
+    assert "Book the site visit" in client.get("/next-steps").get_data(as_text=True)
+    client.post(url(meeting, "/start"))
+    answer_all(client, meeting)
+    assert client.post(url(meeting, "/finish")).status_code == 303
+    page = client.get("/next-steps").get_data(as_text=True)
+    assert all(f"Call {name}" in page for name in ("Acme Logistics", "Borealis Foods", "Cobalt Health"))
+    assert "Book the site visit" not in page  # replaced by a newer step, no longer open
+    acme = cards(meeting.id)[0]
+    assert db.session.get(Account, acme.account_id).last_step_id == acme.id
+
+
 def test_boosted_visit_gets_the_whole_card_page_with_its_scripts(seller_client, meeting):
     """Page scripts load once from base.html and start on htmx.onLoad: a boosted visit needs no full load."""
     response = seller_client.get(url(meeting), headers={"HX-Request": "true", "HX-Boosted": "true"})
