@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from focusweb import create_app
+from focusweb.config import engine_options
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, Cadence, Meeting, User
 
@@ -29,7 +30,7 @@ def make_config(database_url: str, **overrides) -> dict:
         "FOCUSWEB_ENV": "testing",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
