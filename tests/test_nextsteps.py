@@ -1,5 +1,6 @@
 """Open next steps, slips, an account's history, My next steps, and the seller's prep list."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -226,3 +227,31 @@ def test_home_shows_the_prep_list(client, auth, world):
     commitments = prep[prep.index("Commitments from last time") :]
     assert all(f": {text} " in commitments for text in ("a2", "b2", "e1", "g2"))
     assert "f1" not in commitments
+
+
+def test_a_long_history_is_shown_twenty_steps_a_page_with_the_totals_of_all(client, auth, factory):
+    manager = factory.user("manager")
+    seller = factory.user("seller", manager=manager)
+    account = factory.account(seller, "Longstanding")
+    for week in range(45, 0, -1):  # 45 weekly meetings, the newest a week ago
+        meeting = finished_meeting(factory, seller, 7 * week)
+        factory.review(meeting, account, next_step=f"Step of week {46 - week}", projection_date=meeting.scheduled_at)
+    auth.login(seller)
+    url = f"/accounts/{account.id}/history"
+
+    first = client.get(url).get_data(as_text=True)
+    assert "45 next steps" in first and "Steps 1–20 of 45" in first and "Page 1 of 3" in first
+    assert re.findall(r"Step of week (\d+)", first) == [str(week) for week in range(45, 25, -1)]
+    assert f'href="{url}?page=2" rel="next">Older steps' in first and "Newer steps" not in first
+
+    last = client.get(f"{url}?page=3").get_data(as_text=True)
+    assert re.findall(r"Step of week (\d+)", last) == [str(week) for week in range(5, 0, -1)]
+    assert "Steps 41–45 of 45" in last and f'href="{url}?page=2" rel="prev">Newer steps' in last
+    assert "Older steps" not in last
+    assert client.get(f"{url}?page=4").status_code == 404 and client.get(f"{url}?page=0").status_code == 404
+
+
+def test_a_short_history_has_no_pager(client, auth, world):
+    auth.login(world.seller)
+    page = client.get(f"/accounts/{world.accounts['bravo'].id}/history").get_data(as_text=True)
+    assert "b2" in page and "Older steps" not in page and "Page 1 of" not in page

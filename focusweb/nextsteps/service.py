@@ -6,6 +6,7 @@ Every function here runs a fixed number of queries, however many accounts or mee
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,31 @@ def slips_by_account(seller_id: int) -> Counter[int]:
 def account_history(account: Account) -> list[Step]:
     """Every next step of the account, newest first, with its outcome and timeliness."""
     return plans.load_steps([account.owner], account_id=account.id)
+
+
+@dataclass
+class HistoryPage:
+    """The steps of one page of an account's history: two years of weekly meetings are a hundred steps."""
+
+    SIZE = 20
+
+    number: int
+    count: int  # pages
+    steps: list[Step]
+    first: int  # 1-based position of its first step in the whole history
+
+    @classmethod
+    def of(cls, history: list[Step], number: int) -> HistoryPage | None:
+        """Page ``number`` (from 1, newest first); None when there is no such page."""
+        count = max(1, math.ceil(len(history) / cls.SIZE))
+        if not 1 <= number <= count:
+            return None
+        start = (number - 1) * cls.SIZE
+        return cls(number=number, count=count, steps=history[start : start + cls.SIZE], first=start + 1)
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.steps) - 1
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
 from ..access import account_or_404
@@ -30,6 +30,10 @@ def index():
 
 @bp.get("/accounts/<int:account_id>/history")
 def history(account_id: int):
-    """Every next step of one account: its date, whether it was done, on time, or slipped."""
+    """Every next step of one account, a page at a time: its date, whether it was done, on time, or slipped."""
     account = account_or_404(account_id)
-    return render("nextsteps/history.html", account=account, history=service.account_history(account))
+    history = service.account_history(account)
+    page = service.HistoryPage.of(history, request.args.get("page", 1, type=int))
+    if page is None:
+        abort(404)
+    return render("nextsteps/history.html", account=account, history=history, page=page)

@@ -7,11 +7,14 @@ It is injected with the page's CSP bypassed (the app allows no script but its ow
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from .conftest import PHONE, seller_with_meeting, sideways_overflow, sign_in
 from .pages import SCREENS
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -113,3 +116,53 @@ def test_sign_in_and_add_an_account_with_the_keyboard_only(browser, live_server)
         expect(key_group.get_by_text("Keyboard Only Key Co")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_long_history_pages_on_a_phone_with_big_targets_and_no_violations(browser, live_server, axe_source):
+    """Two years of weekly steps are read 20 at a time: the pager works by touch, in light and dark."""
+    from focusweb.extensions import db
+    from focusweb.models import Account, AccountReview, Meeting, User
+
+    email, _ = seller_with_meeting(
+        live_server.app,
+        name="Hana Long",
+        timezone="Europe/Paris",
+        accounts=[("key", "Longstanding Co")],
+        last_step="Step 1",
+        last_due=date.today(),
+    )
+    with live_server.app.app_context():
+        seller = db.session.scalar(select(User).where(User.email == email))
+        account = db.session.scalar(select(Account).where(Account.owner_id == seller.id))
+        for weeks in range(2, 26):  # 24 older weekly meetings, each setting a step
+            held = datetime.now(UTC).replace(microsecond=0) - timedelta(weeks=weeks)
+            meeting = Meeting(
+                seller=seller, manager=seller.manager, scheduled_at=held, started_at=held, finished_at=held
+            )
+            meeting.reviews.append(AccountReview(account=account, position=0, next_step=f"Step {weeks}"))
+            db.session.add(meeting)
+        db.session.commit()
+        account_id = account.id
+        db.session.remove()
+    for scheme in SCHEMES:
+        context = browser.new_context(
+            viewport=PHONE, has_touch=True, color_scheme=scheme, bypass_csp=True, base_url=live_server.url
+        )
+        try:
+            page = context.new_page()
+            sign_in(page, email)
+            page.goto(f"/accounts/{account_id}/history")
+            expect(page.get_by_text("Steps 1–20 of 25, newest first")).to_be_visible()
+            older = page.get_by_role("link", name="Older steps")
+            box = older.bounding_box()
+            assert box["height"] >= 44 and box["width"] >= 44 and sideways_overflow(page) == 0
+            older.tap()
+            page.wait_for_url(f"**/accounts/{account_id}/history?page=2")
+            expect(page.get_by_text("Steps 21–25 of 25, newest first")).to_be_visible()
+            expect(page.get_by_text("Step 25", exact=True)).to_be_visible()
+            assert page.get_by_role("link", name="Newer steps").bounding_box()["height"] >= 44
+            page.add_script_tag(content=axe_source)
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            assert result["violations"] == [], describe(result["violations"])
+        finally:
+            context.close()
