@@ -958,6 +958,22 @@ def static_copy_of_meeting_page(base: str, users) -> tuple[str, int]:
     return "/static/.bench/page.html", len(html.encode())
 
 
+class Phases:
+    """Where a run's minutes go, printed after its figures (the full run has a 10-minute budget)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._mark
+        self._mark = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.seconds.items())
+
+
 def run_database(data, args, profile: Profile, workdir: Path) -> None:
     size = profile.size
     print(
@@ -965,21 +981,29 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
         f"{size.weeks} weeks of meetings (~{size.reviews:,} reviews), seed {args.seed}",
         flush=True,
     )
+    phases = Phases()
     with data.copy_of(args.seed, size) as url, gunicorn(url, args.port, workdir) as base:
+        phases.done("data copy and start")
         users = people(base, url, profile.users, size)
+        phases.done("sign-in")
         try:
             start_meetings(users["seller"])
             static_path, static_size = static_copy_of_meeting_page(base, users)
             rows = measure_endpoints(base, users, profile, static_path, static_size)
+            phases.done("endpoints")
             largest_history = history_cells(users, profile)
+            phases.done("history")
         finally:
             close_all(users)
             shutil.rmtree(ROOT / "static" / ".bench", ignore_errors=True)
         users = people(base, url, profile.meetings, size, skip=profile.users)
+        phases.done("sign-in")
         try:
             meeting_rows, meeting_summary = meeting_scenario(url, users, profile)
+            phases.done("meeting day")
         finally:
             close_all(users)
+    phases.done("meeting day")  # gunicorn's stop
     limit = rows[0].rate
     print_table(
         f"{data.name}: {profile.users} concurrent users, gunicorn 2 sync workers, {profile.seconds:g} s per endpoint "
@@ -997,6 +1021,8 @@ def run_database(data, args, profile: Profile, workdir: Path) -> None:
         f" ({profile.history_users} users per page, {profile.history_seconds:g} s each)"
     )
     print("\n".join(measure_history(data, args, profile, workdir, largest_history)), flush=True)
+    phases.done("history")
+    print(f"\n{data.name}: where the time went: {phases}", flush=True)
 
 
 def recap_render(profile: Profile) -> str:
