@@ -452,6 +452,25 @@ def test_finishing_makes_the_new_steps_the_open_ones_and_supersedes_last_time(cl
     assert db.session.get(Account, acme.account_id).last_step_id == acme.id
 
 
+def test_a_past_meeting_opened_late_looks_back_on_the_step_before_it_not_a_later_one(client, auth, team):
+    f = team.factory
+    acme = f.account(team.seller, "Acme Logistics", "key")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def held(weeks_ago: int, step: str) -> AccountReview:
+        at = now - timedelta(weeks=weeks_ago)
+        meeting = f.meeting(team.seller, at, started_at=at, finished_at=at + timedelta(minutes=30))
+        return f.review(meeting, acme, next_step=step, projection_date=date.today())
+
+    before = held(3, "Step of three weeks ago")
+    held(1, "Step of last week")
+    never_held = f.meeting(team.seller, now - timedelta(weeks=2))
+    auth.login(team.seller)
+    client.get(url(never_held))
+    (card,) = cards(never_held.id)
+    assert card.previous_review_id == before.id
+
+
 def test_boosted_visit_gets_the_whole_card_page_with_its_scripts(seller_client, meeting):
     """Page scripts load once from base.html and start on htmx.onLoad: a boosted visit needs no full load."""
     response = seller_client.get(url(meeting), headers={"HX-Request": "true", "HX-Boosted": "true"})

@@ -74,20 +74,32 @@ def _link_previous(meeting: Meeting) -> bool:
     """Each card not yet answered for last time looks back on the account's newest commitment.
 
     The account's newest step (focusweb.plans) from an earlier meeting, so it carries over a
-    skipped account or a meeting that never took place.
+    skipped account or a meeting that never took place. Read from the account (``last_step_id``)
+    when that step is from an earlier meeting, as it is for the next meeting; an account whose
+    newest step is from a later one (a past meeting opened late) looks through its own history.
     """
     rows = db.session.execute(
-        select(AccountReview.account_id, AccountReview.id)
+        select(Account.id, Account.last_step_id, Meeting.scheduled_at)
+        .join(AccountReview, AccountReview.id == Account.last_step_id)
         .join(Meeting, Meeting.id == AccountReview.meeting_id)
-        .where(
-            Meeting.seller_id == meeting.seller_id,
-            Meeting.id != meeting.id,
-            Meeting.scheduled_at < meeting.scheduled_at,
-            is_step(),
+        .where(Account.owner_id == meeting.seller_id)
+    ).all()
+    newest = {account_id: step_id for account_id, step_id, at in rows if at < meeting.scheduled_at}
+    later = [account_id for account_id, _, at in rows if at >= meeting.scheduled_at]
+    if later:
+        earlier_steps = db.session.execute(
+            select(AccountReview.account_id, AccountReview.id)
+            .join(Meeting, Meeting.id == AccountReview.meeting_id)
+            .where(
+                AccountReview.account_id.in_(later),
+                Meeting.seller_id == meeting.seller_id,
+                Meeting.id != meeting.id,
+                Meeting.scheduled_at < meeting.scheduled_at,
+                is_step(),
+            )
+            .order_by(Meeting.scheduled_at, AccountReview.id)
         )
-        .order_by(Meeting.scheduled_at, AccountReview.id)
-    )
-    newest = dict(rows.all())  # later rows win: the newest commitment per account
+        newest.update(earlier_steps.all())  # later rows win: the newest commitment per account
     changed = False
     for review in meeting.reviews:
         previous_id = newest.get(review.account_id)
