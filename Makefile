@@ -56,7 +56,7 @@ axe-core:
 		npm install --no-save --no-audit --no-fund --loglevel=error --prefix . axe-core@$(AXE_CORE_VERSION); \
 	else echo "npm is missing: the accessibility tests will be skipped (they fail under CI)"; fi
 
-## bench: load test on SQLite and PostgreSQL (README, "Measured"); BENCH_ARGS="--quick --db sqlite" for a short run
+## bench: load test on SQLite and PostgreSQL (README, "Measured"); BENCH_ARGS="--quick" for a one-minute run on SQLite
 bench: $(VENV)/.test-deps
 	@scripts/system-deps.sh run
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
