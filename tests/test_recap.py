@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import re
+import shutil
 import socket
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from email import policy
 from io import BytesIO
@@ -133,6 +135,36 @@ def test_hostile_text_prints_as_text(client, auth, team, meeting):
     text = pdf_text(client.get(f"/meetings/{meeting.id}/recap.pdf").data)
     for part in ("<script>alert('x')</script>", "& Söhne Zoë", "東京支店", "שלום"):
         assert part in text
+
+
+def installed_font_families() -> str:
+    """Fontconfig's families (what the PDF can print with), or "" without fc-list."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ""
+    return subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, check=False).stdout  # noqa: S603
+
+
+def embedded_fonts(body: bytes) -> set[str]:
+    """The base names of the fonts a PDF embeds, without their subset prefix ('ABCDEF+')."""
+    names = set()
+    for page in PdfReader(BytesIO(body)).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+@pytest.mark.skipif(
+    not all(family in installed_font_families() for family in ("Noto Sans CJK", "Noto Color Emoji")),
+    reason="the CJK and emoji fonts are not installed (scripts/system-deps.sh installs them)",
+)
+def test_cjk_and_emoji_print_in_their_fonts_and_latin_in_dejavu(client, auth, team, meeting):
+    """Glyphs, not empty boxes: the notes' Chinese and emoji come from the Noto fonts, the rest from DejaVu."""
+    auth.login(team[0])
+    fonts = embedded_fonts(client.get(f"/meetings/{meeting.id}/recap.pdf").data)
+    assert "DejaVu-Sans" in fonts
+    assert any(name.startswith("Noto-Sans-CJK") for name in fonts), fonts
+    assert any(name.startswith("Noto-Color-Emoji") for name in fonts), fonts
 
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595, 842)), ("Letter", (612, 792))])
