@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import url_for
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from focusweb.extensions import db
 from focusweb.models import FieldTopic, ManagerNote, User
@@ -482,16 +482,60 @@ def csrf_token(client) -> str:
     return CSRF_IN_PAGE.search(page).group(1)
 
 
+class Snapshot:
+    """Every row of every table, to put them all back (same ids, same values) in one transaction.
+
+    Rebuilding the world row by row through the factory costs a commit per row; putting the rows
+    back is a handful of statements. ``restore`` checks that what is stored afterwards is exactly
+    what was taken (``stored_state``), so a world put back is the world as it was built.
+    """
+
+    def __init__(self):
+        db.session.expire_all()
+        self.rows = {
+            table: [
+                {column.key: row._mapping[column] for column in table.columns}
+                for row in db.session.execute(select(table))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+        self.state = {
+            table.name: sorted((tuple(row.values()) for row in rows), key=repr) for table, rows in self.rows.items()
+        }
+
+    def restore(self) -> None:
+        tables = db.metadata.sorted_tables
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+        later = []  # (table, row, values) for keys to rows not back yet (a user's manager, the meeting's card)
+        for index, table in enumerate(tables):
+            pending = [fk.parent for fk in table.foreign_keys if tables.index(fk.column.table) >= index]
+            touched = [column for column in table.columns if column.onupdate is not None]
+            rows = self.rows[table]
+            if rows:
+                db.session.execute(table.insert(), [row | {column.key: None for column in pending} for row in rows])
+            for row in rows:
+                if any(row[column.key] is not None for column in pending):
+                    later.append((table, row, {column.key: row[column.key] for column in pending + touched}))
+        for table, row, values in later:
+            key = and_(*(column == row[column.key] for column in table.primary_key.columns))
+            db.session.execute(table.update().where(key).values(values))
+        db.session.commit()
+        assert stored_state() == self.state, "the world was not put back as it was built"
+
+
 class Visitors:
     """A signed-in test client per role, made on first use and dropped when the world is rebuilt."""
 
     def __init__(self, app):
         self.app = app
         self.world = build_world()
+        self._built = Snapshot()
         self._clients: dict[str, tuple[object, str]] = {}
 
     def rebuild(self) -> None:
-        self.world = build_world()
+        """The world as it was built: every table's rows put back (``self.world``'s objects read them again)."""
+        self._built.restore()
         self._clients.clear()
 
     def client(self, role: str):
