@@ -524,32 +524,60 @@ class Snapshot:
         assert stored_state() == self.state, "the world was not put back as it was built"
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A role's session cookie as its sign-in left it (the first page set its CSRF secret), and that token."""
+
+    cookie: str
+    csrf: str
+    session_token: str | None  # the user's session token it holds (None: anonymous)
+
+
 class Visitors:
-    """A signed-in test client per role, made on first use and dropped when the world is rebuilt."""
+    """A signed-in test client per role, made on first use and dropped when the world is rebuilt.
+
+    Each role signs in through the form once; a fresh client of that role later starts from the
+    session cookie that sign-in left, which is what signing in again would give, as long as the
+    user's session token is still the one it holds (the world put back restores it). When it is
+    not (a sign-out or password change not yet put back), the role signs in through the form again.
+    """
 
     def __init__(self, app):
         self.app = app
         self.world = build_world()
         self._built = Snapshot()
         self._clients: dict[str, tuple[object, str]] = {}
+        self._signed_in: dict[str, SignedIn] = {}
 
     def rebuild(self) -> None:
         """The world as it was built: every table's rows put back (``self.world``'s objects read them again)."""
         self._built.restore()
         self._clients.clear()
 
+    def _session_token(self, role: str) -> str | None:
+        user = self.world.user(role)
+        return None if user is None else db.session.scalar(select(User.session_token).where(User.id == user.id))
+
     def client(self, role: str):
         if role not in self._clients:
             client = self.app.test_client()
+            cookie = self.app.config["SESSION_COOKIE_NAME"]
+            saved = self._signed_in.get(role)
+            if saved is not None and saved.session_token == self._session_token(role):
+                client.set_cookie(cookie, saved.cookie)
+                self._clients[role] = (client, saved.csrf)
+                return self._clients[role]
             user = self.world.user(role)
             if user is not None:
                 response = client.post("/login", data={"email": user.email, "password": PASSWORD})
                 assert response.status_code == 303, f"{role} could not sign in"
-            self._clients[role] = (client, csrf_token(client))
+            token = csrf_token(client)
+            self._signed_in[role] = SignedIn(client.get_cookie(cookie).value, token, self._session_token(role))
+            self._clients[role] = (client, token)
         return self._clients[role]
 
     def forget(self, role: str) -> None:
-        """The role signs in afresh next time (after a POST that may have signed in, out, or rotated)."""
+        """A fresh client for the role next time (after a POST that may have signed in, out, or rotated)."""
         self._clients.pop(role, None)
 
     def send(self, endpoint: str, case: Case, role: str, headers: dict | None = None):
