@@ -18,6 +18,7 @@ from sqlalchemy import text
 from focusweb import create_app
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, Cadence, Meeting, User
+from tests.template_code import SHARED_TEMPLATE_CODE
 
 PASSWORD = "correct horse battery"
 CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -118,6 +119,7 @@ def app_config() -> dict:
 def app(database_url, app_config):
     app = create_app(make_config(database_url, **app_config))
     app.test_client_class = Client
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATE_CODE  # templates compiled once per run, not per test
     with app.app_context():
         _empty_all_tables()
         yield app
