@@ -73,11 +73,16 @@ def database_url(tmp_path_factory) -> str:
 
 def _empty_all_tables() -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    for table in tables:
+        db.session.execute(text(f"DELETE FROM {table}"))
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(text(f"DELETE FROM {table}"))
+        # What TRUNCATE ... RESTART IDENTITY does, without its cost (tens of ms) on tables this small.
+        db.session.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
     db.session.commit()
 
 
