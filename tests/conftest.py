@@ -19,6 +19,7 @@ from focusweb import create_app
 from focusweb.config import engine_options
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, Cadence, Meeting, User
+from tests.template_code import SHARED_TEMPLATE_CODE
 
 PASSWORD = "correct horse battery"
 CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -73,11 +74,16 @@ def database_url(tmp_path_factory) -> str:
 
 def _empty_all_tables() -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    for table in tables:
+        db.session.execute(text(f"DELETE FROM {table}"))
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(text(f"DELETE FROM {table}"))
+        # What TRUNCATE ... RESTART IDENTITY does, without its cost (tens of ms) on tables this small.
+        db.session.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
     db.session.commit()
 
 
@@ -119,6 +125,7 @@ def app_config() -> dict:
 def app(database_url, app_config):
     app = create_app(make_config(database_url, **app_config))
     app.test_client_class = Client
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATE_CODE  # templates compiled once per run, not per test
     with app.app_context():
         _empty_all_tables()
         yield app

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import url_for
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from focusweb.extensions import db
 from focusweb.models import FieldTopic, ManagerNote, User
@@ -482,30 +482,102 @@ def csrf_token(client) -> str:
     return CSRF_IN_PAGE.search(page).group(1)
 
 
+class Snapshot:
+    """Every row of every table, to put them all back (same ids, same values) in one transaction.
+
+    Rebuilding the world row by row through the factory costs a commit per row; putting the rows
+    back is a handful of statements. ``restore`` checks that what is stored afterwards is exactly
+    what was taken (``stored_state``), so a world put back is the world as it was built.
+    """
+
+    def __init__(self):
+        db.session.expire_all()
+        self.rows = {
+            table: [
+                {column.key: row._mapping[column] for column in table.columns}
+                for row in db.session.execute(select(table))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+        self.state = {
+            table.name: sorted((tuple(row.values()) for row in rows), key=repr) for table, rows in self.rows.items()
+        }
+
+    def restore(self) -> None:
+        tables = db.metadata.sorted_tables
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+        later = []  # (table, row, values) for keys to rows not back yet (a user's manager, the meeting's card)
+        for index, table in enumerate(tables):
+            pending = [fk.parent for fk in table.foreign_keys if tables.index(fk.column.table) >= index]
+            touched = [column for column in table.columns if column.onupdate is not None]
+            rows = self.rows[table]
+            if rows:
+                db.session.execute(table.insert(), [row | {column.key: None for column in pending} for row in rows])
+            for row in rows:
+                if any(row[column.key] is not None for column in pending):
+                    later.append((table, row, {column.key: row[column.key] for column in pending + touched}))
+        for table, row, values in later:
+            key = and_(*(column == row[column.key] for column in table.primary_key.columns))
+            db.session.execute(table.update().where(key).values(values))
+        db.session.commit()
+        assert stored_state() == self.state, "the world was not put back as it was built"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A role's session cookie as its sign-in left it (the first page set its CSRF secret), and that token."""
+
+    cookie: str
+    csrf: str
+    session_token: str | None  # the user's session token it holds (None: anonymous)
+
+
 class Visitors:
-    """A signed-in test client per role, made on first use and dropped when the world is rebuilt."""
+    """A signed-in test client per role, made on first use and dropped when the world is rebuilt.
+
+    Each role signs in through the form once; a fresh client of that role later starts from the
+    session cookie that sign-in left, which is what signing in again would give, as long as the
+    user's session token is still the one it holds (the world put back restores it). When it is
+    not (a sign-out or password change not yet put back), the role signs in through the form again.
+    """
 
     def __init__(self, app):
         self.app = app
         self.world = build_world()
+        self._built = Snapshot()
         self._clients: dict[str, tuple[object, str]] = {}
+        self._signed_in: dict[str, SignedIn] = {}
 
     def rebuild(self) -> None:
-        self.world = build_world()
+        """The world as it was built: every table's rows put back (``self.world``'s objects read them again)."""
+        self._built.restore()
         self._clients.clear()
+
+    def _session_token(self, role: str) -> str | None:
+        user = self.world.user(role)
+        return None if user is None else db.session.scalar(select(User.session_token).where(User.id == user.id))
 
     def client(self, role: str):
         if role not in self._clients:
             client = self.app.test_client()
+            cookie = self.app.config["SESSION_COOKIE_NAME"]
+            saved = self._signed_in.get(role)
+            if saved is not None and saved.session_token == self._session_token(role):
+                client.set_cookie(cookie, saved.cookie)
+                self._clients[role] = (client, saved.csrf)
+                return self._clients[role]
             user = self.world.user(role)
             if user is not None:
                 response = client.post("/login", data={"email": user.email, "password": PASSWORD})
                 assert response.status_code == 303, f"{role} could not sign in"
-            self._clients[role] = (client, csrf_token(client))
+            token = csrf_token(client)
+            self._signed_in[role] = SignedIn(client.get_cookie(cookie).value, token, self._session_token(role))
+            self._clients[role] = (client, token)
         return self._clients[role]
 
     def forget(self, role: str) -> None:
-        """The role signs in afresh next time (after a POST that may have signed in, out, or rotated)."""
+        """A fresh client for the role next time (after a POST that may have signed in, out, or rotated)."""
         self._clients.pop(role, None)
 
     def send(self, endpoint: str, case: Case, role: str, headers: dict | None = None):

@@ -34,16 +34,29 @@ def seller_with_plan(factory, manager, zone: str, **switches):
     return seller, last, upcoming
 
 
-def run_clock(start: datetime, end: datetime) -> dict[str, datetime]:
-    """Run the reminders every 15 minutes, as cron does; when each dedupe key was first queued."""
+CRON_STEP = timedelta(minutes=15)
+# In each seller's zone: the reminder time, and cron's run just before it (a reminder queued early shows there).
+LOOKED_AT = {service.REMINDER_TIME, (datetime.combine(date.min, service.REMINDER_TIME) - CRON_STEP).time()}
+
+
+def run_clock(start: datetime, end: datetime, zones: tuple[str, ...]) -> dict[str, datetime]:
+    """Run the reminders at cron's 15-minute instants; when each dedupe key was first queued.
+
+    Not at every one of them: what a run queues changes with the local time (07:00) and the local
+    date, so the clock runs at each hour (each local midnight is one) and, in every seller's zone,
+    at 06:45 and 07:00 each day. A reminder queued early, late or twice is still seen at another
+    instant than its 07:00.
+    """
     first_seen: dict[str, datetime] = {}
     now = start
     while now < end:
-        for message in service.queue_reminders(now):
-            assert message.dedupe_key not in first_seen
-            first_seen[message.dedupe_key] = now
-        db.session.commit()
-        now += timedelta(minutes=15)
+        local = {now.astimezone(ZoneInfo(zone)).time() for zone in zones}
+        if now.minute == 0 or local & LOOKED_AT:
+            for message in service.queue_reminders(now):
+                assert message.dedupe_key not in first_seen
+                first_seen[message.dedupe_key] = now
+            db.session.commit()
+        now += CRON_STEP
     return first_seen
 
 
@@ -57,7 +70,7 @@ def test_each_reminder_goes_once_at_seven_in_the_sellers_time_zone(app, factory,
         zone: seller_with_plan(factory, manager, zone) for zone in ("Asia/Tokyo", "America/Los_Angeles", "Europe/Paris")
     }
     start, end = datetime(2026, 3, 8, 12, tzinfo=UTC), datetime(2026, 3, 11, 18, tzinfo=UTC)
-    first_seen = run_clock(start, end)
+    first_seen = run_clock(start, end, tuple(sellers))
 
     expected = {}
     for zone, (seller, _, upcoming) in sellers.items():
@@ -72,7 +85,7 @@ def test_each_reminder_goes_once_at_seven_in_the_sellers_time_zone(app, factory,
     assert first_seen[f"due:{la_seller.id}:{STEP_EARLIER}"] == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 
     # A second pass over the same days queues nothing new, and the outbox has each reminder once.
-    assert run_clock(start, end) == {}
+    assert run_clock(start, end, tuple(sellers)) == {}
     assert db.session.scalar(select(db.func.count()).select_from(OutboxMessage)) == len(expected)
 
 
@@ -96,7 +109,7 @@ def test_reminders_say_what_and_link_back(app, factory, manager):
 )
 def test_no_reminder_of_a_kind_the_seller_turned_off(app, factory, manager, switch, kind):
     seller_with_plan(factory, manager, "Asia/Tokyo", **{switch: False})
-    run_clock(datetime(2026, 3, 8, 12, tzinfo=UTC), datetime(2026, 3, 11, 18, tzinfo=UTC))
+    run_clock(datetime(2026, 3, 8, 12, tzinfo=UTC), datetime(2026, 3, 11, 18, tzinfo=UTC), ("Asia/Tokyo",))
     kinds = set(db.session.scalars(select(OutboxMessage.kind)).all())
     assert kinds == {"prep", "due", "overdue"} - {kind}
 
