@@ -88,6 +88,17 @@ def test_an_account_added_later_is_appended_within_its_kind(seller_client, team,
     ]
 
 
+def test_an_account_added_during_the_meeting_gets_a_card_and_last_time_stays(seller_client, team, meeting):
+    seller_client.get(url(meeting))
+    seller_client.post(url(meeting, "/start"))
+    before = {review.account.name: review.previous_review_id for review in cards(meeting.id)}
+    team.factory.account(team.seller, "Zenith Mills", "key")
+    page = seller_client.get(url(meeting)).text
+    after = {review.account.name: review.previous_review_id for review in cards(meeting.id)}
+    assert after == before | {"Zenith Mills": None}
+    assert "Zenith Mills" in page and "1 of 4 accounts" in page
+
+
 @pytest.mark.parametrize(
     ("method", "suffix"),
     [("post", "/start"), ("post", "/finish"), ("post", "/reviews/{rid}"), ("post", "/reviews/{rid}/move")],

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import AccountReview, FieldTopic, ManagerNote, Meeting, User, utcnow
@@ -67,7 +67,7 @@ def ordered_reviews(meeting_id: int) -> list[AccountReview]:
     reviews = db.session.scalars(
         select(AccountReview)
         .where(AccountReview.meeting_id == meeting_id)
-        .options(selectinload(AccountReview.account), selectinload(AccountReview.previous_review))
+        .options(joinedload(AccountReview.account), joinedload(AccountReview.previous_review))
     ).all()
     return sorted(reviews, key=lambda review: (KIND_ORDER[review.account.kind], review.position, review.id))
 

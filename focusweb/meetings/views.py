@@ -68,8 +68,9 @@ def show(meeting_id: int):
             summary=service.summary(meeting),
             mail_status=recap_service.mail_summary(meeting),
         )
-    service.sync_reviews(meeting)
     reviews = service.ordered_reviews(meeting)
+    if service.sync_reviews(meeting, reviews):
+        reviews = service.ordered_reviews(meeting)
     review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
     if review is not None and service.set_current(meeting, review):
         # Its commit expired the cards read above: read them again together, not one query per card.
