@@ -57,3 +57,13 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def compile_templates(app: Flask) -> None:
+    """Compile every template now, once: gunicorn ``--preload`` workers fork with them ready.
+
+    Without it each worker compiles a template on its first use, and again after each recycling
+    (``--max-requests``): about 0.17 s of CPU for all of them, on requests' time.
+    """
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)

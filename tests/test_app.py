@@ -1,8 +1,12 @@
 """The application factory, configuration and the schema."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from focusweb import config, create_app
+from focusweb import PROJECT_ROOT, config, create_app
 
 
 def test_secret_key_required_in_production(monkeypatch, tmp_path):
@@ -118,6 +122,33 @@ def test_create_app_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/focusweb.db"
+
+
+def test_the_wsgi_module_compiles_templates_and_opens_no_database_connection(tmp_path):
+    """gunicorn --preload imports wsgi once in its master and forks the workers from it: a connection
+    opened there would be shared by every worker, and templates compiled there are every worker's."""
+    script = """
+import sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+opened = []
+event.listen(Engine, "connect", lambda *args: opened.append(1))
+import wsgi
+compiled = len(wsgi.app.jinja_env.cache)
+print(len(opened), compiled, len(wsgi.app.jinja_env.list_templates()))
+"""
+    env = os.environ | {
+        "FOCUSWEB_ENV": "production",
+        "SECRET_KEY": "k" * 32,
+        "FOCUSWEB_INSTANCE": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+    }
+    result = subprocess.run(  # noqa: S603 -- our own interpreter and script
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    connections, compiled, templates = map(int, result.stdout.split())
+    assert connections == 0
+    assert compiled == templates > 20
 
 
 def test_migrations_go_down_and_up_again(app):
