@@ -643,7 +643,7 @@ def _env(**values):
 
 HX = {"HX-Request": "true"}
 VERSION = re.compile(r'name="version" value="(\d+)"')
-POLL_VERSION = re.compile(r"/live\?v=(\d+)")  # the read-along's own poll URL, not a static file's ?v=
+POLL_VERSION = re.compile(r'id="board-version" name="v" value="(\d+)"')  # what the read-along's poll sends
 
 
 def endpoint_request(endpoint: Endpoint) -> Callable[[VUser], Sample]:
@@ -788,31 +788,35 @@ def run_meeting(seller: VUser, run: MeetingRun, think: float, seen_at: dict[str,
 
 
 def read_along(manager: VUser, path: str, finished: threading.Event, seen_at: dict[str, float]) -> MeetingRun:
-    """The manager's live view as htmx polls it (every POLL_SECONDS with the version seen); each poll answer
-    that changed is searched for the seller's acknowledged next steps not seen yet."""
+    """The manager's live view as htmx polls it: every POLL_SECONDS on the dot (the poller is not swapped;
+    a poll due while one is under way goes once that one is answered), with the board's version; each
+    answer that changed is searched for the seller's acknowledged next steps not seen yet."""
     run = MeetingRun([], {}, 0, [], 0)
     page = manager.send("GET", path)
     version = POLL_VERSION.search(page.text).group(1)
     shown: set[str] = set()
+    fired = time.monotonic()  # when htmx's timer last fired
     while True:
         last = finished.is_set()
         sample, response = timed_response(
-            manager, "meeting day: read-along poll", "GET", f"{path}?v={version}", (200, 204), headers=HX
+            manager, "meeting day: read-along poll", "GET", f"{path}?v={version}", (200, 204, 286), headers=HX
         )
         run.samples.append(sample)
-        if response is not None and response.status_code == 200:
+        if response is not None and response.status_code in (200, 286):
             now = time.monotonic()
             for text, saved_at in list(seen_at.items()):
                 if text not in shown and text in response.text:
                     shown.add(text)
                     run.delays.append(now - saved_at)
-            if found := POLL_VERSION.search(response.text):
-                version = found.group(1)
-            elif "This meeting is finished" in response.text:
+            if response.status_code == 286:  # the meeting is finished: htmx stops polling
                 break
+            version = POLL_VERSION.search(response.text).group(1)
         if last:
             break
-        time.sleep(POLL_SECONDS)
+        fired += POLL_SECONDS
+        while fired + POLL_SECONDS <= time.monotonic():  # it fired more than once during a slow answer
+            fired += POLL_SECONDS
+        time.sleep(max(0.0, fired - time.monotonic()))
     run.unseen = len(set(seen_at) - shown)
     return run
 

@@ -7,6 +7,7 @@ stores it (change the review, bump its version, ``meeting.touch()``, commit).
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -125,8 +126,21 @@ def test_poll_answers_204_until_a_save_then_the_new_board(client, auth, meeting_
     assert changed.status_code == 200
     assert "Book the demo with IT" in fragment
     assert "<html" not in fragment and 'id="board"' in fragment
-    assert f"v={version + 1}" in fragment  # the next poll asks about the new version
+    assert 'id="board-poll"' not in fragment  # the poller stays on the page, keeping its second
+    # the next poll sends the new version, from the board's hidden field
+    assert f'<input type="hidden" id="board-version" name="v" value="{version + 1}">' in fragment
     assert client.get(f"/meetings/{meeting.id}/live?v={version + 1}", headers=HX).status_code == 204
+
+
+def test_the_page_polls_every_second_from_outside_the_board_it_swaps(client, auth, meeting_setup):
+    s = meeting_setup
+    auth.login(s["manager"])
+    page = client.get(f"/meetings/{s['meeting'].id}/live").get_data(as_text=True)
+    poller = re.search(r'<div id="board-poll"[^>]*>', page).group(0)
+    assert f'hx-get="/meetings/{s["meeting"].id}/live"' in poller and 'hx-trigger="every 1s"' in poller
+    assert 'hx-include="#board-version"' in poller and 'hx-target="#board"' in poller
+    assert page.index('id="board-poll"') < page.index('id="board"')  # not inside what it replaces
+    assert "hx-trigger" not in page.split('id="board"')[1].split(">")[0]
 
 
 def test_a_finished_meeting_says_so_links_to_the_recap_and_stops_polling(client, auth, meeting_setup):
@@ -139,7 +153,11 @@ def test_a_finished_meeting_says_so_links_to_the_recap_and_stops_polling(client,
     page = client.get(f"/meetings/{meeting.id}/live").get_data(as_text=True)
     assert "This meeting is finished" in page
     assert f'href="/meetings/{meeting.id}/recap"' in page
-    assert "hx-trigger" not in page.split('id="board"')[1].split(">")[0]
+    assert 'id="board-poll"' not in page
+    # A poll that was under way when it finished gets the last board with 286: htmx swaps it and stops.
+    for seen in (meeting.version - 1, meeting.version):
+        last = client.get(f"/meetings/{meeting.id}/live?v={seen}", headers=HX)
+        assert last.status_code == 286 and "This meeting is finished" in last.get_data(as_text=True)
     response = client.post(note_url(meeting, s["reviews"][0]), data={"text": "late", "version": "0"}, headers=HX)
     assert response.status_code == 409
     assert db.session.query(ManagerNote).count() == 0

@@ -31,6 +31,8 @@ from .forms import NoteForm, TopicForm
 bp = Blueprint("live", __name__)
 
 POLL_SECONDS = 1
+# htmx swaps a 286 answer like a 200, then stops polling: the board of a finished meeting is the last one.
+STOP_POLLING = 286
 
 
 @bp.before_request
@@ -98,10 +100,13 @@ def show(meeting_id: int):
     if meeting.seller_id == current_user.id:
         return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
     seen = request.args.get("v", type=int)
-    if seen == meeting.version and wants_fragment():
-        response = make_response("", 204)
-        response.vary.add("HX-Request")
-        return _no_store(response)
+    if seen is not None and wants_fragment():
+        if meeting.is_finished:
+            return _render_live(meeting, status=STOP_POLLING)
+        if seen == meeting.version:
+            response = make_response("", 204)
+            response.vary.add("HX-Request")
+            return _no_store(response)
     return _render_live(meeting)
 
 

@@ -159,3 +159,25 @@ def test_seller_types_a_next_step_and_the_manager_sees_it(running, screens, caps
     assert navigations == []  # shown without a reload
     with capsys.disabled():
         print(f"\nread-along delay, typed on the phone to shown on the laptop (autosave waits 0.6 s): {delay:.2f} s")
+
+
+def test_polling_keeps_its_second_and_stops_when_the_meeting_finishes(live_server, running, screens):
+    _, manager, _ = screens
+    polls = []
+    manager.on("request", lambda request: "/live?v=" in request.url and polls.append(time.monotonic()))
+    manager.wait_for_timeout(3500)
+    assert 3 <= len(polls) <= 4  # one a second, from the poller that the board swaps leave in place
+    seller_saves(live_server.app, running["meeting_id"], running["review_ids"][0], "Send the quote")
+    expect(manager.locator(f"#card-{running['review_ids'][0]}")).to_contain_text("Send the quote")
+    with live_server.app.app_context():
+        meeting = db.session.get(Meeting, running["meeting_id"])
+        meeting.finished_at = utcnow()
+        meeting.touch()
+        db.session.commit()
+        db.session.remove()
+    expect(manager.get_by_text("This meeting is finished")).to_be_visible()
+    expect(manager.get_by_role("link", name="Open the recap")).to_be_visible()
+    asked = len(polls)
+    manager.wait_for_timeout(2500)
+    assert len(polls) == asked  # the 286 answer stopped htmx's polling
+    assert manager.locator("#board-poll").count() == 1  # still there, but no longer asking
