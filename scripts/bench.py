@@ -6,7 +6,8 @@ SQLite, template databases next to ``--pg-url`` for PostgreSQL; each run works o
 gunicorn with the flags of ``make run`` (2 sync workers, --keep-alive 5, --preload, --max-requests with jitter,
 FOCUSWEB_ENV=production), signs in simulated sellers and managers, and prints per endpoint requests/s,
 p50/p95/p99 server time, and errors. Beside them: the same gunicorn answering /healthz and a static
-file of the size of the meeting page, the limit of the stack, and each page's ratio to it. Then the
+file of the size of the meeting page, the limit of the stack, and each page's ratio to it, with the CPU
+each request cost gunicorn, the client and PostgreSQL (all on the same cores). Then the
 seller's home, the account history and the team view on 1 month, 1 year and 2 years of history.
 
 Why our own client on httpx rather than locust: httpx is already a test dependency, while locust brings
@@ -26,6 +27,7 @@ import contextlib
 import multiprocessing
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -38,7 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from math import ceil
@@ -357,6 +359,7 @@ class Row:
     note: str = ""
     target: str = ""
     failed: str = ""  # the errors by status, e.g. "3 x 409"
+    cpu: str = ""  # CPU per request: gunicorn / client / database (see CpuMeter)
 
     @classmethod
     def of(cls, label, request, samples, seconds, target="") -> Row:
@@ -390,7 +393,55 @@ def print_table(title: str, rows: list[Row], limit: float | None) -> None:
         ratio = f"  {row.rate / limit:8.2f}" if limit and row.rate else ""
         line = f"{row.rate:7.0f} {row.p50:7.1f} {row.p95:7.1f} {row.p99:7.1f} {row.errors:6d}{ratio}"
         failed = f"   errors: {row.failed}" if row.failed else ""
-        print(start + line + (f"   [target: {row.target}]" if row.target else "") + failed)
+        cpu = f"   CPU ms/request {row.cpu}" if row.cpu else ""
+        print(start + line + cpu + (f"   [target: {row.target}]" if row.target else "") + failed)
+
+
+class CpuMeter:
+    """CPU seconds spent while requests are hammered: by gunicorn (master, workers, recycled workers), by
+    the client processes (this process's children once joined) and by PostgreSQL's processes.
+
+    Why the ratios to the limit are what they are: every process shares the same 2 cores. Linux /proc only;
+    elsewhere it measures nothing and the column is left out.
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, server_pid: int | None):
+        self.server_pid = server_pid
+        self.start = self._now()
+
+    @classmethod
+    def _ticks(cls, pid: int, children: bool) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+        return used / cls.TICK
+
+    def _now(self) -> tuple[float, float, float] | None:
+        if self.server_pid is None or not Path("/proc").is_dir():
+            return None
+        server = self._ticks(self.server_pid, children=True)
+        workers = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
+        if workers.exists():
+            server += sum(self._ticks(int(pid), children=True) for pid in workers.read_text().split())
+        client = resource.getrusage(resource.RUSAGE_CHILDREN)
+        database = 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                        database += self._ticks(int(entry.name), children=False)
+        return server, client.ru_utime + client.ru_stime, database
+
+    def per_request(self, requests: int) -> str:
+        end = self._now()
+        if self.start is None or end is None or not requests:
+            return ""
+        server, client, database = ((b - a) * 1000 / requests for a, b in zip(self.start, end, strict=True))
+        return f"{server:4.1f} / {client:4.1f} / {database:4.1f}"
 
 
 # -- data sets and the server ------------------------------------------------------------------------------
@@ -500,6 +551,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SERVER_PIDS: dict[str, int] = {}  # gunicorn's master by base URL, for CpuMeter
+
+
 @contextlib.contextmanager
 def gunicorn(database_url: str, port: int, instance: Path) -> Iterator[str]:
     """The app as ``make run`` serves it, in production mode."""
@@ -516,6 +570,7 @@ def gunicorn(database_url: str, port: int, instance: Path) -> Iterator[str]:
     log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 -- closed below
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = process.pid
     try:
         for _ in range(200):
             with contextlib.suppress(httpx.HTTPError):
@@ -695,18 +750,22 @@ def measure_endpoints(base: str, users, profile: Profile, static_path: str, stat
         ("limit: trivial response", "GET /healthz", "/healthz"),
         (f"limit: static file {static_size / 1024:.1f} KB", "GET /static/... (meeting-page size)", static_path),
     ]
+    server_pid = SERVER_PIDS.get(base)
     for label, request, path in limit_rows:
+        meter = CpuMeter(server_pid)
         samples, seconds = hammer(
             users["anon"], lambda u, p=path, lb=label: timed(u, lb, "GET", p, (200,)), profile.seconds
         )
-        rows.append(Row.of(label, request, samples, seconds))
+        rows.append(replace(Row.of(label, request, samples, seconds), cpu=meter.per_request(len(samples))))
     for endpoint in ENDPOINTS:
         request = f"{endpoint.method} {endpoint.path}"
         if not built("GET" if endpoint.submit else endpoint.method, endpoint.path):
             rows.append(Row(endpoint.label, request, note="n/a (not built yet)", target=endpoint.target))
             continue
+        meter = CpuMeter(server_pid)
         samples, seconds = hammer(users[endpoint.who], endpoint_request(endpoint), profile.seconds)
-        rows.append(Row.of(endpoint.label, request, samples, seconds, endpoint.target))
+        row = Row.of(endpoint.label, request, samples, seconds, endpoint.target)
+        rows.append(replace(row, cpu=meter.per_request(len(samples))))
     return rows
 
 
