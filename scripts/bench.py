@@ -433,7 +433,8 @@ class CpuMeter:
             if entry.name.isdigit():
                 with contextlib.suppress(OSError):
                     if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                        database += self._ticks(int(entry.name), children=False)
+                        # with its children reaped: a connection's backend that ended counts on the postmaster
+                        database += self._ticks(int(entry.name), children=True)
         return server, client.ru_utime + client.ru_stime, database
 
     def per_request(self, requests: int) -> str:
