@@ -27,7 +27,6 @@ import contextlib
 import multiprocessing
 import os
 import re
-import resource
 import secrets
 import shutil
 import signal
@@ -57,6 +56,7 @@ from focusweb.scale import SCALE_PASSWORD, ScaleSize  # noqa: E402
 BIN = Path(sys.executable).parent
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/focusweb_bench"
 CLIENT_PROCESSES = 2
+WARM_UP = 2  # requests per simulated user before the measured seconds
 PDF_EVERY = 5  # on the meeting day, one seller in five downloads the recap PDF; the others read the page
 NEXT_STEP_LABEL = "What is your next step with this account?"
 PROJECTION_LABEL = "What is your projection date to get this accomplished?"
@@ -291,15 +291,18 @@ def timed_response(
     return Sample(label, ok, server_ms(response), wall, response.status_code), response
 
 
-def hammer(users: list[VUser], request: Callable[[VUser], Sample], seconds: float) -> tuple[list[Sample], float]:
+def hammer(
+    users: list[VUser], request: Callable[[VUser], Sample], seconds: float, cpu: CpuMeter | None = None
+) -> tuple[list[Sample], float]:
     """Every user repeats ``request`` for ``seconds`` on its own thread, spread over CLIENT_PROCESSES processes.
 
     One Python process cannot keep a 2-worker gunicorn busy on its own (the GIL); forked processes can.
-    Every user makes two warm-up requests, then all start together.
+    Every user makes WARM_UP requests first (not among the samples), then all start together; ``cpu``
+    counts from that start to the end.
     """
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    ready = context.Barrier(len(users))
+    ready = context.Barrier(len(users) + 1)  # the users, and this process to start the meter
     groups = [users[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
     processes = [
         context.Process(target=_client_process, args=(group, request, ready, seconds, results))
@@ -308,21 +311,32 @@ def hammer(users: list[VUser], request: Callable[[VUser], Sample], seconds: floa
     ]
     for process in processes:
         process.start()
-    samples = [sample for _ in processes for sample in results.get()]
+    ready.wait(timeout=300)
+    if cpu:
+        cpu.begin()
+    answers = [results.get() for _ in processes]
     for process in processes:
         process.join()
+    samples = [sample for mine, _ in answers for sample in mine]
+    if cpu:
+        cpu.end(sum(client for _, client in answers), len(samples))
     return samples, seconds
 
 
 def _client_process(users: list[VUser], request, ready, seconds: float, results) -> None:
+    """Puts (samples, this process's CPU seconds from the common start to its last answer)."""
     samples: list[Sample] = []
     lock = threading.Lock()
+    started: list[float] = []
 
     def loop(user: VUser) -> None:
         user.reconnect()
-        for _ in range(2):
+        for _ in range(WARM_UP):
             request(user)
         ready.wait(timeout=300)
+        with lock:
+            if not started:
+                started.append(time.process_time())
         deadline = time.monotonic() + seconds
         mine = []
         while time.monotonic() < deadline:
@@ -335,7 +349,7 @@ def _client_process(users: list[VUser], request, ready, seconds: float, results)
         thread.start()
     for thread in threads:
         thread.join()
-    results.put(samples)
+    results.put((samples, time.process_time() - started[0]))
 
 
 # -- figures --------------------------------------------------------------------------------------------
@@ -398,8 +412,8 @@ def print_table(title: str, rows: list[Row], limit: float | None) -> None:
 
 
 class CpuMeter:
-    """CPU seconds spent while requests are hammered: by gunicorn (master, workers, recycled workers), by
-    the client processes (this process's children once joined) and by PostgreSQL's processes.
+    """CPU spent per request while an endpoint is hammered (warm-up excluded): by gunicorn (master, workers,
+    recycled workers), by the client processes and by PostgreSQL's processes.
 
     Why the ratios to the limit are what they are: every process shares the same 2 cores. Linux /proc only;
     elsewhere it measures nothing and the column is left out.
@@ -409,7 +423,8 @@ class CpuMeter:
 
     def __init__(self, server_pid: int | None):
         self.server_pid = server_pid
-        self.start = self._now()
+        self.start: tuple[float, float] | None = None
+        self.figures = ""
 
     @classmethod
     def _ticks(cls, pid: int, children: bool) -> float:
@@ -420,14 +435,14 @@ class CpuMeter:
         used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
         return used / cls.TICK
 
-    def _now(self) -> tuple[float, float, float] | None:
+    def _now(self) -> tuple[float, float] | None:
+        """gunicorn's and PostgreSQL's CPU seconds so far, each with its ended children."""
         if self.server_pid is None or not Path("/proc").is_dir():
             return None
         server = self._ticks(self.server_pid, children=True)
         workers = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
         if workers.exists():
             server += sum(self._ticks(int(pid), children=True) for pid in workers.read_text().split())
-        client = resource.getrusage(resource.RUSAGE_CHILDREN)
         database = 0.0
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -435,14 +450,17 @@ class CpuMeter:
                     if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
                         # with its children reaped: a connection's backend that ended counts on the postmaster
                         database += self._ticks(int(entry.name), children=True)
-        return server, client.ru_utime + client.ru_stime, database
+        return server, database
 
-    def per_request(self, requests: int) -> str:
+    def begin(self) -> None:
+        self.start = self._now()
+
+    def end(self, client_seconds: float, requests: int) -> None:
         end = self._now()
         if self.start is None or end is None or not requests:
-            return ""
-        server, client, database = ((b - a) * 1000 / requests for a, b in zip(self.start, end, strict=True))
-        return f"{server:4.1f} / {client:4.1f} / {database:4.1f}"
+            return
+        server, database = ((b - a) * 1000 / requests for a, b in zip(self.start, end, strict=True))
+        self.figures = f"{server:4.1f} / {client_seconds * 1000 / requests:4.1f} / {database:4.1f}"
 
 
 # -- data sets and the server ------------------------------------------------------------------------------
@@ -755,18 +773,17 @@ def measure_endpoints(base: str, users, profile: Profile, static_path: str, stat
     for label, request, path in limit_rows:
         meter = CpuMeter(server_pid)
         samples, seconds = hammer(
-            users["anon"], lambda u, p=path, lb=label: timed(u, lb, "GET", p, (200,)), profile.seconds
+            users["anon"], lambda u, p=path, lb=label: timed(u, lb, "GET", p, (200,)), profile.seconds, meter
         )
-        rows.append(replace(Row.of(label, request, samples, seconds), cpu=meter.per_request(len(samples))))
+        rows.append(replace(Row.of(label, request, samples, seconds), cpu=meter.figures))
     for endpoint in ENDPOINTS:
         request = f"{endpoint.method} {endpoint.path}"
         if not built("GET" if endpoint.submit else endpoint.method, endpoint.path):
             rows.append(Row(endpoint.label, request, note="n/a (not built yet)", target=endpoint.target))
             continue
         meter = CpuMeter(server_pid)
-        samples, seconds = hammer(users[endpoint.who], endpoint_request(endpoint), profile.seconds)
-        row = Row.of(endpoint.label, request, samples, seconds, endpoint.target)
-        rows.append(replace(row, cpu=meter.per_request(len(samples))))
+        samples, seconds = hammer(users[endpoint.who], endpoint_request(endpoint), profile.seconds, meter)
+        rows.append(replace(Row.of(endpoint.label, request, samples, seconds, endpoint.target), cpu=meter.figures))
     return rows
 
 
