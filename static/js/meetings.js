@@ -202,15 +202,6 @@
     }
   });
 
-  // htmx wires a swapped-in card a moment after it appears (its settle delay, 20 ms): a key pressed in
-  // between marks the card dirty but triggers no save. Send it now that htmx listens.
-  function sendTypedBeforeWired(loaded) {
-    var form = card();
-    if (!form || !(loaded === form || loaded.contains(form))) return;
-    var state = stateOf(form);
-    if (state.dirty && !state.inflight && state.retryTimer === null) saveNow(form);
-  }
-
   // The timer counts from the server's figure, so a phone's wrong clock does not matter.
   function tick() {
     document.querySelectorAll("time[data-elapsed]").forEach(function (timer) {
@@ -228,7 +219,6 @@
   // visits, history restore); a timer already counting keeps its start (loadedAt).
   if (window.htmx) {
     htmx.onLoad(tick);
-    htmx.onLoad(sendTypedBeforeWired);
   } else {
     document.addEventListener("DOMContentLoaded", tick);
   }

@@ -114,6 +114,27 @@ WATCH = """text => {
 }"""
 
 
+# The quickest thumb: as soon as a swap puts the field on the page, text goes in and "input" fires. A mutation
+# callback runs before any timer, so before htmx would wire the new content if it settled on a timer.
+# <html> outlives boosted swaps; its data-typed says whether htmx had wired the field's form by then.
+TYPE_ON_ARRIVAL = """([fieldId, text]) => {
+  new MutationObserver((records, observer) => {
+    const field = document.getElementById(fieldId);
+    if (!field) return;
+    observer.disconnect();
+    field.value = text;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    const waiting = field.closest(".htmx-added") || field.form.querySelector(".htmx-added");
+    document.documentElement.dataset.typed = waiting ? "before wiring" : "after wiring";
+  }).observe(document.body, { childList: true, subtree: true });
+}"""
+
+
+def type_on_arrival(page, field_id: str, text: str) -> None:
+    """Type ``text`` into the field with ``field_id`` the moment the next swap brings it (TYPE_ON_ARRIVAL)."""
+    page.evaluate(TYPE_ON_ARRIVAL, [field_id, text])
+
+
 @pytest.fixture(scope="module")
 def states(browser, live_server):
     """A signed-in browser state per demo user, for the tests that walk every screen (pages.SCREENS)."""

@@ -20,7 +20,7 @@ from focusweb.demo import DEMO_PASSWORD
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, ManagerNote, Meeting, User, utcnow
 
-from .conftest import PHONE, WATCH, sideways_overflow, sign_in
+from .conftest import PHONE, WATCH, sideways_overflow, sign_in, type_on_arrival
 
 LAPTOP = {"width": 1280, "height": 800}
 SAVES = 20
@@ -46,7 +46,12 @@ def running(live_server):
             meeting.reviews.append(AccountReview(account=account, position=position))
         db.session.add(meeting)
         db.session.commit()
-        info = {"seller": seller.email, "meeting_id": meeting.id, "review_ids": [r.id for r in meeting.reviews]}
+        info = {
+            "seller": seller.email,
+            "seller_name": seller.name,
+            "meeting_id": meeting.id,
+            "review_ids": [r.id for r in meeting.reviews],
+        }
         db.session.remove()
     return info
 
@@ -62,6 +67,15 @@ def seller_saves(app, meeting_id: int, review_id: int, next_step: str) -> None:
         meeting.touch()
         db.session.commit()
         db.session.remove()
+
+
+def stored_note(app, review_id: int) -> tuple[str, bool]:
+    """The manager's note on a card as stored: its text and whether it is private."""
+    with app.app_context():
+        note = db.session.scalar(select(ManagerNote).where(ManagerNote.review_id == review_id))
+        stored = (note.text, note.private)
+        db.session.remove()
+    return stored
 
 
 def _context(browser, live_server, viewport, phone: bool):
@@ -139,10 +153,24 @@ def test_manager_note_autosaves_and_survives_board_updates_on_a_phone(browser, l
         assert sideways_overflow(page) == 0
     finally:
         context.close()
-    with live_server.app.app_context():
-        saved = db.session.scalar(select(ManagerNote).where(ManagerNote.review_id == first))
-        assert (saved.text, saved.private) == ("Ask about budget timing", True)
-        db.session.remove()
+    assert stored_note(live_server.app, first) == ("Ask about budget timing", True)
+
+
+def test_a_note_typed_the_moment_the_read_along_arrives_is_saved(browser, live_server, running):
+    """From the team page (a boosted visit), the note forms listen for input as soon as they are on the page."""
+    context = _context(browser, live_server, PHONE, phone=True)
+    first = running["review_ids"][0]
+    try:
+        page = context.new_page()
+        sign_in(page, "manager@demo.test")
+        page.goto("/team")
+        type_on_arrival(page, f"note-text-{first}", "Ask who signs")
+        page.get_by_role("link", name=f"Read along with {running['seller_name']}").click()
+        expect(page.locator("html")).to_have_attribute("data-typed", "after wiring")
+        expect(page.locator(f"#note-status-{first}")).to_contain_text("Saved", timeout=5_000)
+    finally:
+        context.close()
+    assert stored_note(live_server.app, first) == ("Ask who signs", False)
 
 
 def test_seller_types_a_next_step_and_the_manager_sees_it(running, screens, capsys):
