@@ -71,6 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     timing.init_app(app)
     _init_extensions(app)
+    from . import transactions
+
+    transactions.init_app(app)
     _register_blueprints(app)
     _register_error_pages(app)
 

@@ -16,6 +16,8 @@ from .accounts import service as accounts
 from .extensions import db
 from .models import ROLES, User, utcnow
 from .reminders import service as reminders
+from .schedule import service as schedule
+from .transactions import unit_of_work
 
 
 def init_app(app: Flask) -> None:
@@ -60,8 +62,8 @@ def create_user(email, name, role, manager_email, admin, tz, password):
             raise click.BadParameter(f"{manager.email} is not a manager", param_hint="--manager")
     user = User(email=email, name=name.strip(), role=role, is_admin=admin, manager=manager, timezone=tz)
     user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(user)
     team = f" on {manager.name}'s team" if manager else ""
     click.echo(f"created {role} {email}{team}")
 
@@ -74,7 +76,8 @@ def import_accounts(csv_file: Path, owner_email: str):
     owner = _user_or_fail(owner_email)
     if not owner.is_seller:
         raise click.ClickException(f"{owner.email} is not a seller")
-    result = accounts.import_csv(owner.id, csv_file.read_bytes())
+    with unit_of_work():
+        result = accounts.import_csv(owner.id, csv_file.read_bytes())
     if result.problem:
         raise click.ClickException(f"nothing imported: {result.problem}")
     for line, message in result.errors:
@@ -94,7 +97,9 @@ def seed_demo():
         sys.exit(1)
     from .demo import seed
 
-    click.echo(seed())
+    with unit_of_work():
+        report = seed()
+    click.echo(report)
 
 
 @click.command("send-outbox")
@@ -107,8 +112,9 @@ def send_outbox(limit: int):
 @click.command("send-reminders")
 def send_reminders():
     """Queue the reminders due now (each once), then deliver the outbox. Meant for cron every 15 minutes."""
-    queued = reminders.queue_reminders(utcnow())
-    db.session.commit()
+    with unit_of_work():
+        schedule.top_up(None)  # the schedule never runs dry, even for a team nobody signs in to
+        queued = reminders.queue_reminders(utcnow())
     click.echo(f"reminders: {len(queued)} queued")
     click.echo(f"outbox: {mail.deliver_pending()}")
 

@@ -66,7 +66,7 @@ def seed() -> str:
         today = datetime.now(ZoneInfo(seller.timezone)).date()
         if _ensure_meeting_today(seller, manager, today):
             report.append(f"meeting due today for {email}")
-    db.session.commit()
+    db.session.flush()
     return "; ".join(report)
 
 

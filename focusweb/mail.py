@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 
 from .extensions import db
 from .models import OutboxMessage, utcnow
+from .transactions import unit_of_work
 
 NOT_CONFIGURED = "No mail server is configured (MAIL_SERVER is empty)."
 MAX_ATTEMPTS = 5
@@ -98,46 +99,48 @@ def deliver_pending(limit: int = 50, ids: Iterable[int] | None = None, now: date
         query = query.where(OutboxMessage.id.in_(list(ids)), or_(*due, OutboxMessage.last_error.is_not(None)))
     else:
         query = query.where(OutboxMessage.attempts < MAX_ATTEMPTS, or_(*due))
-    candidates = db.session.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
-    db.session.commit()
+    with unit_of_work():  # a job: what the caller queued is stored before anything is sent
+        candidates = db.session.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
     for message_id, attempts in candidates:
         if _claim(message_id, attempts, now):
-            _deliver_one(db.session.get(OutboxMessage, message_id), report)
+            _deliver_one(message_id, report)
     return report
 
 
 def _claim(message_id: int, attempts_seen: int, now: datetime) -> bool:
     """Take the row for one attempt; false when another deliverer took it first."""
-    claimed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.attempts == attempts_seen,
-            OutboxMessage.sent_at.is_(None),
-        )
-        .values(attempts=attempts_seen + 1, last_attempt_at=now, last_error=None)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.attempts == attempts_seen,
+                OutboxMessage.sent_at.is_(None),
+            )
+            .values(attempts=attempts_seen + 1, last_attempt_at=now, last_error=None)
+        ).rowcount
     return claimed == 1
 
 
-def _deliver_one(message: OutboxMessage, report: DeliveryReport) -> None:
+def _deliver_one(message_id: int, report: DeliveryReport) -> None:
+    """Send one claimed message; its result (sent, or why not) is stored at once, whatever the others do."""
     try:
-        if message.attachment is None and message.kind in attachment_builders:
-            message.attachment, message.attachment_name = attachment_builders[message.kind](message)
-        send_email(message)
+        with unit_of_work():
+            message = db.session.get(OutboxMessage, message_id)
+            if message.attachment is None and message.kind in attachment_builders:
+                message.attachment, message.attachment_name = attachment_builders[message.kind](message)
+            send_email(message)
+            message.sent_at = utcnow()
+            message.last_error = None
     except Exception as error:  # any failure is recorded on the row and shown to the user
-        db.session.rollback()
-        message = db.session.get(OutboxMessage, message.id)
-        message.last_error = _describe(error)
+        with unit_of_work():
+            message = db.session.get(OutboxMessage, message_id)
+            message.last_error = _describe(error)
         report.failed.append((message.recipient, message.last_error))
         current_app.logger.warning("outbox %s to %s failed: %s", message.kind, message.recipient, message.last_error)
     else:
-        message.sent_at = utcnow()
-        message.last_error = None
         report.sent.append(message.recipient)
         current_app.logger.info("outbox %s sent to %s", message.kind, message.recipient)
-    db.session.commit()
 
 
 def _describe(error: Exception) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .rules import is_slipped, local_day
 
 ROLES = ("seller", "manager")
 KINDS = ("key", "target")
@@ -203,7 +204,8 @@ class Meeting(db.Model):
     current_review_id: Mapped[int | None] = mapped_column(
         ForeignKey("account_reviews.id", ondelete="SET NULL", use_alter=True, name="fk_meetings_current_review")
     )
-    # Bumped on every change the read-along shows, so a poll can answer "nothing new" cheaply.
+    # Up once per transaction that changes what the read-along shows (focusweb.cards), so a poll can
+    # answer "nothing new" cheaply.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     seller: Mapped[User] = relationship(foreign_keys=[seller_id])
@@ -217,10 +219,6 @@ class Meeting(db.Model):
     reschedules: Mapped[list[Reschedule]] = relationship(
         back_populates="meeting", order_by="Reschedule.created_at", cascade="all, delete-orphan"
     )
-
-    def touch(self) -> None:
-        """Record that something the read-along shows has changed (call in the same transaction)."""
-        self.version = (self.version or 0) + 1
 
     @property
     def is_finished(self) -> bool:
@@ -255,6 +253,7 @@ class AccountReview(db.Model):
     __table_args__ = (
         UniqueConstraint("meeting_id", "account_id", name="uq_reviews_meeting_account"),
         CheckConstraint("outcome IS NULL OR outcome IN ('done', 'not_done')", name="ck_reviews_outcome"),
+        CheckConstraint("kind IN ('key', 'target')", name="ck_reviews_kind"),
         CheckConstraint("length(next_step) <= 500", name="ck_reviews_next_step_length"),
         Index("ix_reviews_account_meeting", "account_id", "meeting_id"),
         # The team view's steps due in the last 90 days, read per account whatever the history's length.
@@ -264,6 +263,10 @@ class AccountReview(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # The account's kind and name as this meeting knows them: the account's until the meeting starts,
+    # frozen from then on (focusweb.cards), so the record and every screen of it agree.
+    kind: Mapped[str] = mapped_column(String(10))
+    account_name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     # The review whose next step this one looks back on ("Last time").
@@ -286,10 +289,12 @@ class AccountReview(db.Model):
     )
 
     @property
-    def is_slipped(self) -> bool:
-        """Last time's step was recorded not done after its projection date (focusweb.plans defines it)."""
-        from .plans import is_slipped, local_day  # plans builds its queries on these models
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
 
+    @property
+    def is_slipped(self) -> bool:
+        """Last time's step was recorded not done after its projection date (focusweb.rules defines it)."""
         previous = self.previous_review
         if previous is None or self.outcome_at is None:
             return False

@@ -16,12 +16,13 @@ from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
-from . import plans
+from . import cards, plans
 from .extensions import db
 from .models import Account, AccountReview, Cadence, ManagerNote, Meeting, Reschedule, User, new_token
+from .transactions import unit_of_work
 
 SCALE_PASSWORD = "focus-scale"  # noqa: S105 -- the documented password of generated benchmark users
 EMAIL_DOMAIN = "scale.test"
@@ -145,14 +146,25 @@ def seed(size: ScaleSize, seed: int = 1, now: datetime | None = None) -> dict:
         for _ in range(size.sellers_per_manager):
             seller_number += 1
             _seller(writer, ids, rng, size, seller_number, manager_id, zone_name, password_hash, now)
-    writer.flush()
-    plans.keep_newest_steps(db.session.connection())  # rows inserted in bulk: no flush kept them
-    if db.engine.dialect.name == "postgresql":
-        _advance_sequences()
-    db.session.commit()
-    # Fresh planner statistics, as a database that grew to this size over two years would have.
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    with unit_of_work():
+        writer.flush()
+        plans.keep_newest_steps(db.session.connection())  # rows inserted in bulk: no flush kept them
+        if db.engine.dialect.name == "postgresql":
+            _advance_sequences()
+        # Rows inserted in bulk: no flush rule saw them. Today's meetings get their cards as any would.
+        cards.sync_sellers(set(db.session.scalars(select(User.id).where(User.role == "seller"))))
+        db.session.flush()
+        # Dated like the rest of the data set (``now``), so that the same seed writes the same rows.
+        coming = select(Meeting.id).where(Meeting.started_at.is_(None))
+        db.session.execute(
+            update(AccountReview)
+            .where(AccountReview.meeting_id.in_(coming))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    with unit_of_work():
+        # Fresh planner statistics, as a database that grew to this size over two years would have.
+        db.session.execute(text("ANALYZE"))
     counts = {model.__tablename__: count for model, count in writer.counts.items()}
     return {"counts": counts, "seconds": perf_counter() - started}
 
@@ -191,7 +203,7 @@ def _seller(writer, ids, rng, size, number, manager_id, zone_name, password_hash
         name = names[index] if index < len(names) else f"Account {index + 1}"
         kind = "key" if index < size.accounts * 2 // 5 else "target"
         account_id = ids.take(Account)
-        accounts.append(account_id)
+        accounts.append((account_id, kind, name))
         created = _at(first_day - timedelta(days=7), zone)
         writer.add(
             Account,
@@ -267,10 +279,10 @@ def _finished_meeting(writer, ids, rng, seller_id, manager_id, zone, day, minute
     started = scheduled + timedelta(minutes=late)
     finished = started + timedelta(minutes=minutes + rng.randint(-8, 6))
     reviews = []
-    for position, account_id in enumerate(accounts):
+    for position, account in enumerate(accounts):  # Key accounts come first: positions are meeting order
         review_id = ids.take(AccountReview)
         outcome_at = started + timedelta(seconds=60 * position + 30)
-        reviews.append(_review_row(rng, review_id, meeting_id, account_id, position, day, outcome_at, finished, last))
+        reviews.append(_review_row(rng, review_id, meeting_id, account, position, day, outcome_at, finished, last))
     writer.add(
         Meeting,
         _meeting_row(
@@ -303,12 +315,15 @@ def _finished_meeting(writer, ids, rng, seller_id, manager_id, zone, day, minute
             )
 
 
-def _review_row(rng, review_id, meeting_id, account_id, position, day, outcome_at, finished, last) -> dict:
+def _review_row(rng, review_id, meeting_id, account, position, day, outcome_at, finished, last) -> dict:
     """A review: last time's outcome (done more often when its date has passed), then the two answers."""
+    account_id, kind, name = account
     row = {
         "id": review_id,
         "meeting_id": meeting_id,
         "account_id": account_id,
+        "kind": kind,
+        "account_name": name,
         "position": position,
         "skipped": False,
         "previous_review_id": None,

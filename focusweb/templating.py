@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from .assets import asset_url
 from .models import KIND_LABELS
-from .plans import minutes_late, started_on_time
+from .rules import minutes_late, started_on_time
 
 
 def user_zone() -> ZoneInfo:

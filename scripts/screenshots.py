@@ -33,11 +33,13 @@ def serve_demo(folder: Path):
 
     from focusweb.demo import seed
     from focusweb.extensions import db
+    from focusweb.transactions import unit_of_work
 
     app = create_app(make_config(f"sqlite:///{folder / 'demo.db'}", TESTING=False))
     with app.app_context():
         upgrade()
-        seed()
+        with unit_of_work():
+            seed()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -207,10 +207,13 @@ class Factory:
         return meeting
 
     def review(self, meeting: Meeting, account: Account, **fields) -> AccountReview:
-        review = AccountReview(
-            meeting=meeting, account=account, position=fields.pop("position", len(meeting.reviews)), **fields
-        )
-        db.session.add(review)
+        """The meeting's card for ``account`` with ``fields`` set: the one the cards rule made, or a new one."""
+        review = next((card for card in meeting.reviews if card.account_id == account.id), None)
+        if review is None:
+            review = AccountReview(meeting=meeting, account=account, position=len(meeting.reviews))
+            db.session.add(review)
+        for name, value in fields.items():
+            setattr(review, name, value)
         db.session.commit()
         return review
 

@@ -368,12 +368,10 @@ ROUTES: dict[str, list[Case]] = {
     "nextsteps.index": [get(answers(NOT_FOUND, **SELLERS_ONLY))],
     "nextsteps.history": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), shows=(OWNER_ACCOUNT,), **ACCOUNT_ID)],
     "meetings.show": [
-        # The seller's first open of a meeting writes on a GET, declared here and nowhere else: prep is
-        # done on the same screen as the meeting, so opening it gives each active account its card
-        # (account_reviews rows) and records the card on screen for the read-along (meetings).
+        # Reads only, even on the first open: a meeting's cards are made with it (focusweb.rules), and the
+        # card on screen is recorded for the read-along by the page's beacon (meetings.current), a POST.
         get(
             answers(NOT_FOUND, owner=OK, manager=to("live.show", **MEETING_ID)),
-            stores=("account_reviews", "meetings"),
             **MEETING_ID,
         ),
         get(answers(NOT_FOUND, owner=OK, manager=to("live.show", **RUNNING_ID)), shows=(OWNER_ACCOUNT,), **RUNNING_ID),
@@ -403,6 +401,14 @@ ROUTES: dict[str, list[Case]] = {
             answers(NOT_FOUND, owner=to("meetings.show", **RUNNING_ID, _anchor=lambda w: "accounts"), **SELLER_CHANGES),
             form=lambda w: {"direction": "down"},
             **RUNNING_CARD,
+        )
+    ],
+    "meetings.current": [
+        # The beacon of the card on the seller's screen, for the read-along: the seller's alone.
+        post(
+            answers(NOT_FOUND, owner=Answer(204), **SELLER_CHANGES),
+            form=lambda w: {"review": w.running_review.id},
+            **RUNNING_ID,
         )
     ],
     "meetings.finish": [

@@ -1,7 +1,7 @@
 """The manager's read-along, notes, door sign and field topics.
 
 The seller's meeting screen is another area: here a seller's save is simulated the way it
-stores it (change the review, bump its version, ``meeting.touch()``, commit).
+stores it (change the review, bump its version, commit: the meeting's version follows its cards).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from flask import render_template_string
 from pypdf import PdfReader
 
+from focusweb.cards import load, shared_notes_by_card
 from focusweb.extensions import db
-from focusweb.live.service import shared_notes, shared_notes_by_review
 from focusweb.models import FieldTopic, ManagerNote, Meeting
 
 PRIVATE = "PRIVATE-only-for-the-manager"
@@ -53,12 +53,11 @@ def meeting_setup(factory):
 
 
 def seller_saves(review, **fields) -> None:
-    """What the seller's autosave stores: the answers, a new card version, the meeting touched."""
+    """What the seller's autosave stores: the answers, a new card version (the board's follows)."""
     for name, value in fields.items():
         setattr(review, name, value)
     review.version += 1
     review.meeting.current_review_id = review.id
-    review.meeting.touch()
     db.session.commit()
 
 
@@ -147,7 +146,6 @@ def test_a_finished_meeting_says_so_links_to_the_recap_and_stops_polling(client,
     s = meeting_setup
     meeting = s["meeting"]
     meeting.finished_at = datetime.now(UTC)
-    meeting.touch()
     db.session.commit()
     auth.login(s["manager"])
     page = client.get(f"/meetings/{meeting.id}/live").get_data(as_text=True)
@@ -250,8 +248,6 @@ def test_private_notes_never_reach_the_seller(client, auth, meeting_setup):
     s = meeting_setup
     meeting = s["meeting"]
     add_notes(s)
-    db.session.get(Meeting, meeting.id).touch()
-    db.session.commit()
     auth.login(s["manager"])
     assert PRIVATE in client.get(f"/meetings/{meeting.id}/live").get_data(as_text=True)
     client.post("/logout")
@@ -280,9 +276,10 @@ def test_shared_notes_helper_and_macro_leave_private_notes_out(app, meeting_setu
     s = meeting_setup
     add_notes(s)
     key_one, key_two = s["reviews"][1], s["reviews"][3]
-    assert shared_notes(key_one) == []
-    assert [note.text for note in shared_notes(key_two)] == [SHARED]
-    grouped = shared_notes_by_review([key_one.id, key_two.id])
+    deck = load(s["meeting"], shared_notes=True)
+    assert deck.notes_for(key_one) == []
+    assert [note.text for note in deck.notes_for(key_two)] == [SHARED]
+    grouped = shared_notes_by_card([key_one.id, key_two.id])
     assert list(grouped) == [key_two.id]
     with app.test_request_context():
         every_note = db.session.query(ManagerNote).all()

@@ -1,11 +1,11 @@
-"""The plan's words (focusweb/plans.py): one rule each, the same on every page that shows it."""
+"""The plan's words (focusweb/rules.py) and the rows they judge (focusweb/plans.py): one rule each."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from focusweb import plans
+from focusweb import plans, rules
 from focusweb.extensions import db
 from focusweb.models import Account, Meeting
 
@@ -23,7 +23,7 @@ SCHEDULED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 )
 def test_started_on_time_and_minutes_late_agree(late, on_time, minutes):
     meeting = Meeting(scheduled_at=SCHEDULED, started_at=SCHEDULED + late)
-    assert (plans.started_on_time(meeting), plans.minutes_late(meeting)) == (on_time, minutes)
+    assert (rules.started_on_time(meeting), rules.minutes_late(meeting)) == (on_time, minutes)
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,8 @@ def test_done_on_time_and_slipped_compare_the_recorded_day_with_the_projection_d
     outcome, recorded_on, done_on_time, slipped
 ):
     due = date(2026, 3, 10)
-    assert plans.is_done_on_time(outcome, due, recorded_on) is done_on_time
-    assert plans.is_slipped(outcome, due, recorded_on) is slipped
+    assert rules.is_done_on_time(outcome, due, recorded_on) is done_on_time
+    assert rules.is_slipped(outcome, due, recorded_on) is slipped
 
 
 def test_the_recorded_day_is_the_sellers_so_every_view_agrees_on_a_slip(factory):

@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, select
 
+from focusweb import cards
 from focusweb.extensions import db
 from focusweb.meetings import service as meetings_service
 from focusweb.models import Account, AccountReview, Meeting, User
 from focusweb.scale import SCALE_PASSWORD, ScaleSize, seed
+from focusweb.transactions import unit_of_work
 
 # The company's "today" is the real one, as the app's clock is: today's meeting is due now, the calendar
 # feed's window holds the recent meetings, and no months of schedule are topped up on the first visit.
@@ -104,7 +106,7 @@ def _ids() -> Ids:
     account_id = db.session.scalar(select(Account.id).where(Account.owner_id == seller.id).order_by(Account.id))
     finished = next((meeting.id for meeting in meetings if meeting.finished_at), meetings[0].id)
     today = meetings[0]
-    cards = meetings_service.ordered_reviews(today)
+    deck = cards.load(today).cards
     return Ids(
         seller_id=seller.id,
         manager_id=seller.manager_id,
@@ -112,7 +114,7 @@ def _ids() -> Ids:
         meeting_id=today.id,
         finished_meeting_id=finished,
         meeting_version=today.version,
-        review_id=cards[1].id if len(cards) > 1 else None,
+        review_id=deck[1].id if len(deck) > 1 else None,
         seller_calendar_secret=seller.calendar_secret,
         manager_calendar_secret=seller.manager.calendar_secret,
     )
@@ -124,8 +126,8 @@ def _start_todays_meeting() -> None:
     meeting = db.session.scalar(
         select(Meeting).where(Meeting.seller_id == seller.id).order_by(Meeting.scheduled_at.desc()).limit(1)
     )
-    meetings_service.sync_reviews(meeting)
-    meetings_service.start(meeting)
+    with unit_of_work():
+        meetings_service.start(meeting)
 
 
 class QueryCounter:
@@ -215,12 +217,16 @@ def _autosave_queries(client, auth, size: ScaleSize) -> list[str]:
 
 
 def _next_card_queries(client, auth, size: ScaleSize) -> list[str]:
-    """Count the card page reached with Next account: its visit records the open card (a write) for the read-along."""
-    ids, _ = _in_running_meeting(client, auth, size)
+    """Count the card page reached from the account list, then its beacon that records the open card."""
+    ids, token = _in_running_meeting(client, auth, size)
     client.get(f"/meetings/{ids.meeting_id}")
     with QueryCounter() as queries:
         response = client.get(f"/meetings/{ids.meeting_id}?review={ids.review_id}")
-    assert response.status_code == 200
+        assert response.status_code == 200
+        beacon = client.post(
+            f"/meetings/{ids.meeting_id}/current", data={"csrf_token": token, "review": ids.review_id}, headers=HTMX
+        )
+    assert beacon.status_code == 204
     assert db.session.get(Meeting, ids.meeting_id).current_review_id == ids.review_id
     return queries.statements
 

@@ -55,7 +55,7 @@ def create(owner_id: int, name: str, kind: str, notes: str = "") -> Account:
     name = " ".join(name.split())
     account = Account(owner_id=owner_id, name=name, name_key=Account.key_for(name), kind=kind, notes=notes.strip())
     db.session.add(account)
-    db.session.commit()
+    db.session.flush()
     return account
 
 
@@ -65,13 +65,11 @@ def update(account: Account, name: str, kind: str, notes: str) -> None:
     account.name_key = Account.key_for(name)
     account.kind = kind
     account.notes = notes.strip()
-    db.session.commit()
 
 
 def set_archived(account: Account, archived: bool) -> None:
     """Archive an account (it leaves meetings) or restore it."""
     account.archived_at = utcnow() if archived else None
-    db.session.commit()
 
 
 @dataclass
@@ -139,7 +137,7 @@ def import_csv(owner_id: int, data: bytes) -> ImportResult:
     if result.errors:
         return result
     db.session.add_all(to_create)
-    db.session.commit()
+    db.session.flush()
     result.created = [account.name for account in to_create]
     return result
 

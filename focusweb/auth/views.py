@@ -14,6 +14,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db, limiter
 from ..htmx import render
 from ..models import User
+from ..schedule import service as schedule
+from ..team.service import team_seller_ids
 from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -65,6 +67,8 @@ def login():
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
+            # Signing in changes state anyway: a good moment to keep the schedule ahead of the team.
+            schedule.top_up([user.id] if user.is_seller else team_seller_ids(user.id))
             return redirect(next_url, 303)
         form.password.errors.append("Wrong e-mail or password.")
     status = 422 if request.method == "POST" else 200
@@ -76,7 +80,6 @@ def login():
 def logout():
     """Sign out, and end every other session of this user too."""
     current_user.end_sessions()
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.")
@@ -98,7 +101,6 @@ def password():
         if user.check_password(form.current_password.data):
             user.set_password(form.new_password.data)
             user.end_sessions()
-            db.session.commit()
             session.clear()  # a new session for the new token; copies of the old cookie no longer work
             login_user(user)
             flash("Your password is changed. Every other device signed in as you is now signed out.")

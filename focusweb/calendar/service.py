@@ -25,7 +25,6 @@ def user_by_secret(secret: str) -> User | None:
 def rotate_secret(user: User) -> None:
     """A new secret: the old feed URL stops working."""
     user.calendar_secret = new_token()
-    db.session.commit()
 
 
 def feed(user: User, base_url: str) -> bytes:

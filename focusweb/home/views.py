@@ -21,7 +21,6 @@ def index():
     """A seller's next meeting and prep list; a manager goes to their team."""
     if current_user.is_manager:
         return redirect(url_for("team.index"), 303)
-    schedule.top_up([current_user.id])
     next_meeting = schedule.next_meeting(current_user)
     later = schedule.meetings_after(next_meeting.meeting) if next_meeting else []
     prep = nextsteps.prep_status(current_user)

@@ -1,7 +1,8 @@
 """The manager's side of a meeting: read-along board, manager notes, parked field topics.
 
-No request objects in here. Private notes are filtered in the queries, never in templates:
-everything a seller (or the recap) may see goes through ``shared_notes``/``shared_notes_by_review``.
+No request objects in here. The cards are focusweb.cards' (which also holds the one query for the
+shared notes a seller and the recap may see: private notes are filtered there, in SQL). These
+functions stage their changes; the request commits (focusweb.transactions).
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
+from .. import cards
+from ..cards import MeetingCards
 from ..extensions import db
 from ..models import AccountReview, FieldTopic, ManagerNote, Meeting, User, utcnow
 
 NOTE_MAX = 5000
 TOPIC_MAX = 500
-KIND_ORDER = {"key": 0, "target": 1}
 
 
 class StaleNote(Exception):
@@ -30,19 +31,23 @@ class StaleNote(Exception):
 
 @dataclass(frozen=True)
 class Board:
-    """What the read-along shows: the cards in meeting order and where the seller is."""
+    """What the read-along shows: the meeting's cards (focusweb.cards) and the manager's own notes on them."""
 
-    meeting: Meeting
-    reviews: list[AccountReview]
-    notes: dict[int, ManagerNote]  # review id -> the viewing manager's own note
+    deck: MeetingCards
+    notes: dict[int, ManagerNote]  # card id -> the viewing manager's own note
+
+    @property
+    def meeting(self) -> Meeting:
+        return self.deck.meeting
+
+    @property
+    def reviews(self) -> list[AccountReview]:
+        return self.deck.cards
 
     @property
     def current_index(self) -> int | None:
         """1-based place of the card the seller has open ("3 of 9 accounts")."""
-        for index, review in enumerate(self.reviews, start=1):
-            if review.id == self.meeting.current_review_id:
-                return index
-        return None
+        return self.deck.current_index
 
     @property
     def planned_end(self) -> datetime:
@@ -62,24 +67,13 @@ def planned_end(meeting: Meeting) -> datetime:
     return (meeting.started_at or meeting.scheduled_at) + timedelta(minutes=meeting.planned_minutes)
 
 
-def ordered_reviews(meeting_id: int) -> list[AccountReview]:
-    """The meeting's cards, Key accounts first, then Target, each in the seller's order."""
-    reviews = db.session.scalars(
-        select(AccountReview)
-        .where(AccountReview.meeting_id == meeting_id)
-        .options(joinedload(AccountReview.account), joinedload(AccountReview.previous_review))
-    ).all()
-    return sorted(reviews, key=lambda review: (KIND_ORDER[review.account.kind], review.position, review.id))
-
-
 def board(meeting: Meeting, manager: User) -> Board:
     """Everything the live view renders, in a fixed number of queries."""
-    reviews = ordered_reviews(meeting.id)
-    return Board(meeting=meeting, reviews=reviews, notes=own_notes(meeting.id, manager.id))
+    return Board(deck=cards.load(meeting), notes=own_notes(meeting.id, manager.id))
 
 
 def own_notes(meeting_id: int, author_id: int) -> dict[int, ManagerNote]:
-    """The author's notes (shared and private) on a meeting's cards, by review id."""
+    """The author's notes (shared and private) on a meeting's cards, by card id."""
     notes = db.session.scalars(
         select(ManagerNote)
         .join(AccountReview, AccountReview.id == ManagerNote.review_id)
@@ -93,33 +87,12 @@ def own_notes(meeting_id: int, author_id: int) -> dict[int, ManagerNote]:
     return mine
 
 
-def shared_notes(review: AccountReview) -> list[ManagerNote]:
-    """The manager notes of one card that the seller and the recap may show (never private ones)."""
-    return shared_notes_by_review([review.id]).get(review.id, [])
-
-
-def shared_notes_by_review(review_ids: list[int]) -> dict[int, list[ManagerNote]]:
-    """Shared, non-empty manager notes for many cards in one query, by review id."""
-    if not review_ids:
-        return {}
-    notes = db.session.scalars(
-        select(ManagerNote)
-        .where(ManagerNote.review_id.in_(review_ids), ManagerNote.private.is_(False), ManagerNote.text != "")
-        .options(selectinload(ManagerNote.author))
-        .order_by(ManagerNote.id)
-    ).all()
-    grouped: dict[int, list[ManagerNote]] = {}
-    for note in notes:
-        grouped.setdefault(note.review_id, []).append(note)
-    return grouped
-
-
 def save_note(review: AccountReview, author: User, text: str, private: bool, version: int | None) -> ManagerNote:
     """Create or update the author's note on a card; refuse a save based on an older version.
 
     ``version`` is the note's version the form was loaded with (0 when there was no note yet; None
     when unknown, which is always stale).
-    Raises StaleNote when the stored note has moved on. Bumps the meeting's read-along version.
+    Raises StaleNote when the stored note has moved on. The caller has claimed the meeting (cards.claim).
     """
     note = db.session.scalar(
         select(ManagerNote)
@@ -137,8 +110,7 @@ def save_note(review: AccountReview, author: User, text: str, private: bool, ver
     note.text = text
     note.private = private
     note.version = current + 1
-    review.meeting.touch()
-    db.session.commit()
+    db.session.flush()
     return note
 
 
@@ -146,7 +118,6 @@ def park_topic(seller: User, manager: User, text: str) -> FieldTopic:
     """Park a coaching topic for the next ride-along."""
     topic = FieldTopic(seller_id=seller.id, manager_id=manager.id, text=" ".join(text.split()))
     db.session.add(topic)
-    db.session.commit()
     return topic
 
 
@@ -161,4 +132,3 @@ def field_topics(seller: User) -> tuple[list[FieldTopic], list[FieldTopic]]:
 def set_topic_done(topic: FieldTopic, done: bool) -> None:
     """Tick a topic off after the ride-along, or reopen it."""
     topic.done_at = utcnow() if done else None
-    db.session.commit()

@@ -20,7 +20,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .. import pdf
+from .. import cards, pdf
 from ..access import is_meetings_manager, managed_seller_or_404, meeting_or_404, review_or_404
 from ..extensions import db
 from ..htmx import render, wants_fragment
@@ -122,7 +122,7 @@ def save_note(meeting_id: int, review_id: int):
     base_version = None if form.version.errors else form.version.data
     errors = [message for name, messages in form.errors.items() if name != "version" for message in messages]
     status = 200
-    if meeting.is_finished:
+    if not cards.claim(meeting):
         state, status = replace(typed, outcome="closed", errors=["The meeting is finished: its notes are final."]), 409
     elif errors:
         state, status = replace(typed, outcome="invalid", errors=errors), 422
@@ -131,7 +131,6 @@ def save_note(meeting_id: int, review_id: int):
             note = service.save_note(review, current_user, typed.text, typed.private, base_version)
             state = NoteState.of(note, outcome="saved")
         except service.StaleNote as stale:
-            db.session.rollback()
             server = stale.note
             state = replace(
                 typed,

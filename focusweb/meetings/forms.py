@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..forms import Form
-from .service import clean_text
+from .service import NEXT_STEP_MAX, clean_text
 
 NEXT_STEP_LABEL = "What is your next step with this account?"
 PROJECTION_DATE_LABEL = "What is your projection date to get this accomplished?"
@@ -25,7 +25,8 @@ class ReviewForm(Form):
         validate_choice=False,
     )
     notes = TextAreaField("Discussion notes", filters=[clean_text])
-    next_step = TextAreaField(NEXT_STEP_LABEL, filters=[clean_text])
+    # The limit is the service's (field_problem checks it); the page and its script read it from here.
+    next_step = TextAreaField(NEXT_STEP_LABEL, filters=[clean_text], render_kw={"maxlength": NEXT_STEP_MAX})
     projection_date = DateField(
         PROJECTION_DATE_LABEL,
         validators=[Optional()],

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, make_response, redirect, url_for
 from flask_login import current_user, login_required
 from htmx_flask import request
 
+from .. import cards
 from ..access import meeting_or_404, review_or_404
+from ..cards import MeetingCards
 from ..htmx import render, wants_fragment
 from ..models import AccountReview, Meeting, utcnow
 from ..recap import service as recap_service
@@ -57,7 +59,7 @@ def refused_now(error):
 
 @bp.get("/<int:meeting_id>")
 def show(meeting_id: int):
-    """The seller drives: prepare, then one account card at a time; the summary once finished."""
+    """The seller drives: prepare, then one account card at a time; the summary once finished. Reads only."""
     meeting = meeting_or_404(meeting_id)
     if meeting.seller_id != current_user.id:
         return redirect(url_for("live.show", meeting_id=meeting.id), 303)
@@ -68,32 +70,29 @@ def show(meeting_id: int):
             summary=service.summary(meeting),
             mail_status=recap_service.mail_summary(meeting),
         )
-    reviews = service.ordered_reviews(meeting)
-    if service.sync_reviews(meeting, reviews):
-        reviews = service.ordered_reviews(meeting)
-    review = _chosen_review(meeting, reviews, request.args.get("review", type=int))
-    if review is not None and service.set_current(meeting, review):
-        # Its commit expired the cards read above: read them again together, not one query per card.
-        reviews = service.ordered_reviews(meeting)
+    deck = cards.load(meeting, shared_notes=True)
+    review = _opened(deck, request.args.get("review", type=int))
     form = ReviewForm(obj=review, formdata=None) if review else None
-    return _page(meeting, reviews, review, form)
+    return _page(deck, review, form)
 
 
-def _chosen_review(meeting: Meeting, reviews: list[AccountReview], review_id: int | None) -> AccountReview | None:
-    by_id = {review.id: review for review in reviews}
-    if review_id is not None and review_id not in by_id:
+def _opened(deck: MeetingCards, review_id: int | None) -> AccountReview | None:
+    """The card asked for (404 when it is not this meeting's), else the seller's current card, else the first."""
+    if review_id is not None and deck.get(review_id) is None:
         abort(404)
-    return by_id.get(review_id) or by_id.get(meeting.current_review_id) or (reviews[0] if reviews else None)
+    return deck.opened(review_id)
 
 
-def _page(meeting, reviews, review, form, status=200, conflict=None, errors=None, partly_saved=False):
+def _page(deck: MeetingCards, review, form, status=200, conflict=None, errors=None, partly_saved=False):
+    meeting = deck.meeting
     return render(
         "meetings/show.html",
         status=status,
-        reviews=reviews,
-        index=reviews.index(review) + 1 if review else 0,
+        deck=deck,
+        reviews=deck.cards,
+        index=deck.position_of(review) if review else 0,
         now=utcnow(),
-        meeting_date=service.meeting_date(meeting),
+        meeting_date=deck.day,
         **_card_context(meeting, review, form, conflict, errors, partly_saved),
     )
 
@@ -141,9 +140,17 @@ def start(meeting_id: int):
     """Start the meeting now (early is allowed; a second press changes nothing)."""
     meeting = _seller_meeting(meeting_id)
     if not meeting.is_finished:
-        service.sync_reviews(meeting)
         service.start(meeting)
     return redirect(_card_url(meeting), 303)
+
+
+@bp.post("/<int:meeting_id>/current")
+def current(meeting_id: int):
+    """The seller's page shows another card than the one recorded: record it for the read-along (204)."""
+    meeting = _open_meeting(meeting_id)
+    review = review_or_404(meeting, request.form.get("review", type=int) or 0)
+    service.set_current(meeting, review)
+    return make_response("", 204)
 
 
 NAVIGATION = {"previous": -1, "next": 1, "skip": 1}
@@ -155,7 +162,7 @@ def save(meeting_id: int, review_id: int):
     meeting = _seller_meeting(meeting_id)
     review = review_or_404(meeting, review_id)
     form = ReviewForm()
-    if meeting.is_finished:
+    if not cards.claim(meeting):
         if wants_fragment():
             context = _card_context(meeting, review, form)
             return render("meetings/show.html", "autosave", status=409, finished=True, fragment=True, **context)
@@ -165,7 +172,6 @@ def save(meeting_id: int, review_id: int):
     # both texts shown, nothing applied), never stored blindly.
     base_version = None if form.version.errors else form.version.data
     values = {name: form[name].data for name in service.CARD_FIELDS if name in request.form and not form[name].errors}
-    context = _card_context(meeting, review, form)  # before the save: its commit expires the rows read here
     result = service.save_review(review, values, base_version)
     errors = {name: form[name].errors[0] for name in service.CARD_FIELDS if form[name].errors} | result.errors
     status = 409 if result.conflict else 422 if errors else 200
@@ -174,26 +180,28 @@ def save(meeting_id: int, review_id: int):
     if not result.conflict:
         form.version.data = result.version
     if wants_fragment():
-        context.update(conflict=_conflict_rows(form, result.conflict), errors=errors, partly_saved=partly_saved)
+        context = _card_context(meeting, review, form, result.conflict, errors, partly_saved)
         return render("meetings/show.html", "autosave", status=status, fragment=True, **context)
+    deck = cards.load(meeting, shared_notes=True)
     if status == 200:
-        return _after_card(meeting, review, request.form.get("go", ""))
+        return _after_card(deck, review, request.form.get("go", ""))
     for name, message in errors.items():
         form[name].errors = [message]
-    reviews = service.ordered_reviews(meeting)
-    return _page(meeting, reviews, review, form, status, result.conflict, errors, partly_saved)
+    return _page(deck, review, form, status, result.conflict, errors, partly_saved)
 
 
-def _after_card(meeting: Meeting, review: AccountReview, go: str):
-    """Where the card's buttons lead once it is saved."""
+def _after_card(deck: MeetingCards, review: AccountReview, go: str):
+    """Where the card's buttons lead once it is saved; the card they lead to becomes the current one."""
+    meeting = deck.meeting
     if go in ("skip", "unskip"):
-        service.set_skipped(meeting, review, go == "skip")
+        service.set_skipped(review, go == "skip")
     step = NAVIGATION.get(go)
     if step is None:
         return redirect(_card_url(meeting, review), 303)
-    target = service.neighbour(meeting, review, step)
+    target = deck.neighbour(review, step)
     if target is None:
         return redirect(_card_url(meeting, review, anchor="finish" if step > 0 else None), 303)
+    service.set_current(meeting, target)
     return redirect(_card_url(meeting, target), 303)
 
 
@@ -202,17 +210,19 @@ def move(meeting_id: int, review_id: int):
     """Move an account up or down the meeting's order (within Key or within Target)."""
     meeting = _open_meeting(meeting_id)
     review = review_or_404(meeting, review_id)
-    service.move(meeting, review, -1 if request.form.get("direction") == "up" else 1)
+    deck = cards.load(meeting)
+    service.move(deck, review, -1 if request.form.get("direction") == "up" else 1)
     if wants_fragment():
-        reviews = service.ordered_reviews(meeting)
-        current = _chosen_review(meeting, reviews, None)
+        deck = cards.load(meeting)  # in the order just staged
+        current = deck.opened(None)
         return render(
             "meetings/show.html",
             "account_list",
             meeting=meeting,
-            reviews=reviews,
+            deck=deck,
+            reviews=deck.cards,
             review=current,
-            index=reviews.index(current) + 1,
+            index=deck.position_of(current),
             fragment=True,
         )
     return redirect(_card_url(meeting, anchor="accounts"), 303)

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from .. import mail, pdf, plans
+from .. import cards, mail, pdf, rules
 from ..extensions import db
-from ..models import KIND_LABELS, AccountReview, ManagerNote, Meeting, OutboxMessage, User
-
-KIND_ORDER = {"key": 0, "target": 1}
+from ..models import KIND_LABELS, Meeting, OutboxMessage, User
 
 
 @dataclass
@@ -75,11 +71,11 @@ class Recap:
 
     @property
     def minutes_late(self) -> int:
-        return plans.minutes_late(self.meeting)
+        return rules.minutes_late(self.meeting)
 
     @property
     def on_time(self) -> bool:
-        return bool(plans.started_on_time(self.meeting))
+        return bool(rules.started_on_time(self.meeting))
 
     @property
     def duration_minutes(self) -> int | None:
@@ -98,63 +94,30 @@ class Recap:
         return f"{self.seller.name} with {self.manager.name}"
 
 
-def _last_time(review: AccountReview) -> tuple[str, date | None, str]:
-    previous = review.previous_review
-    if previous is None or not previous.next_step:
-        return "", None, ""
-    if review.outcome == "done":
-        status = "done"
-    elif review.outcome == "not_done":
-        status = "slipped" if review.is_slipped else "not done"
-    else:
-        status = "not marked"
-    return previous.next_step, previous.projection_date, status
-
-
-def shared_notes_by_review(meeting_id: int) -> dict[int, list[str]]:
-    """The manager's shared notes of a meeting; private notes are filtered here, in the query."""
-    rows = db.session.execute(
-        select(ManagerNote.review_id, ManagerNote.text)
-        .join(AccountReview, AccountReview.id == ManagerNote.review_id)
-        .where(AccountReview.meeting_id == meeting_id, ManagerNote.private.is_(False), ManagerNote.text != "")
-        .order_by(ManagerNote.id)
-    )
-    notes: dict[int, list[str]] = defaultdict(list)
-    for review_id, text in rows:
-        notes[review_id].append(text)
-    return notes
-
-
 def build(meeting: Meeting, reader: User) -> Recap:
-    """The recap of a finished meeting as ``reader`` sees it (their time zone)."""
-    reviews = db.session.scalars(
-        select(AccountReview)
-        .where(AccountReview.meeting_id == meeting.id)
-        .options(selectinload(AccountReview.account), selectinload(AccountReview.previous_review))
-        .order_by(AccountReview.position)
-    ).all()
-    notes = shared_notes_by_review(meeting.id)
-    reviews = sorted(reviews, key=lambda review: (KIND_ORDER[review.account.kind], review.position))
+    """The recap of a finished meeting as ``reader`` sees it (their time zone), from its cards (focusweb.cards)."""
+    # The two people first: the notes' authors then come from the session, in as many queries whoever wrote.
+    seller, manager = meeting.seller, meeting.manager
+    deck = cards.load(meeting, shared_notes=True)
     accounts = []
-    for review in reviews:
-        if review.skipped:
-            continue
-        last_step, last_date, last_status = _last_time(review)
+    for card in deck.discussed:
+        previous = card.previous_review
+        had_step = previous is not None and bool(previous.next_step)
         accounts.append(
             AccountItem(
-                name=review.account.name,
-                kind=review.account.kind,
-                last_step=last_step,
-                last_date=last_date,
-                last_status=last_status,
-                notes=review.notes,
-                next_step=review.next_step,
-                projection_date=review.projection_date,
-                shared_notes=notes.get(review.id, []),
+                name=card.account_name,
+                kind=card.kind,
+                last_step=previous.next_step if had_step else "",
+                last_date=previous.projection_date if had_step else None,
+                last_status=cards.last_time_status(card) if had_step else "",
+                notes=card.notes,
+                next_step=card.next_step,
+                projection_date=card.projection_date,
+                shared_notes=[note.text for note in deck.notes_for(card)],
             )
         )
-    skipped = [review.account.name for review in reviews if review.skipped]
-    return Recap(meeting, meeting.seller, meeting.manager, ZoneInfo(reader.timezone or "UTC"), accounts, skipped)
+    skipped = [card.account_name for card in deck.skipped]
+    return Recap(meeting, seller, manager, ZoneInfo(reader.timezone or "UTC"), accounts, skipped)
 
 
 def slug(text: str) -> str:
@@ -264,6 +227,6 @@ def mail_summary(meeting: Meeting) -> str:
 def send_again(meeting: Meeting) -> mail.DeliveryReport:
     """Queue what is missing (idempotent), then try every unsent recap e-mail of the meeting now."""
     queue_recap(meeting)
-    db.session.commit()
+    db.session.flush()  # delivery runs as a job and commits these with each message it sends
     unsent = [message.id for message in sends(meeting) if message.sent_at is None]
     return mail.deliver_pending(ids=unsent)

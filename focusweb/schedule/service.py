@@ -125,38 +125,37 @@ def save_cadence(seller: User, manager: User, values: dict, now: datetime | None
     )
     db.session.flush()
     generate_meetings(cadence, horizon(cadence.timezone, now), now)
-    db.session.commit()
     return cadence
 
 
-def top_up(seller_ids: list[int], now: datetime | None = None) -> int:
-    """Create meetings for sellers whose furthest meeting is near (cheap when none is): home pages call it."""
-    if not seller_ids:
+def top_up(seller_ids: list[int] | None, now: datetime | None = None) -> int:
+    """Create meetings for sellers whose furthest meeting is near (cheap when none is); None: every seller.
+
+    Called where state changes anyway, never on a page view: at sign-in, when a meeting finishes,
+    and by the ``send-reminders`` job (cron, every 15 minutes), so the schedule never runs dry.
+    """
+    if seller_ids is not None and not seller_ids:
         return 0
     now = now or utcnow()
-    furthest = (
-        select(Meeting.seller_id, func.max(Meeting.scheduled_at).label("last"))
-        .where(Meeting.seller_id.in_(seller_ids))
-        .group_by(Meeting.seller_id)
-        .subquery()
-    )
+    furthest = select(Meeting.seller_id, func.max(Meeting.scheduled_at).label("last")).group_by(Meeting.seller_id)
+    cadences = select(Cadence)
+    if seller_ids is not None:
+        furthest = furthest.where(Meeting.seller_id.in_(seller_ids))
+        cadences = cadences.where(Cadence.seller_id.in_(seller_ids))
+    furthest = furthest.subquery()
     short = db.session.scalars(
-        select(Cadence)
-        .outerjoin(furthest, furthest.c.seller_id == Cadence.seller_id)
-        .where(Cadence.seller_id.in_(seller_ids))
-        .where(or_(furthest.c.last.is_(None), furthest.c.last < now + timedelta(weeks=TOP_UP_BELOW_WEEKS)))
+        cadences.outerjoin(furthest, furthest.c.seller_id == Cadence.seller_id).where(
+            or_(furthest.c.last.is_(None), furthest.c.last < now + timedelta(weeks=TOP_UP_BELOW_WEEKS))
+        )
     ).all()
     created = 0
     for cadence in short:
-        created += len(generate_meetings(cadence, horizon(cadence.timezone, now), now))
-    if not created:
-        return 0
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another process created the same meetings a moment ago (unique seller + time): theirs stand.
-        db.session.rollback()
-        return 0
+        try:
+            with db.session.begin_nested():
+                created += len(generate_meetings(cadence, horizon(cadence.timezone, now), now))
+        except IntegrityError:
+            # Another process created the same meetings a moment ago (unique seller + time): theirs stand.
+            continue
     return created
 
 
@@ -276,8 +275,6 @@ def reschedule(meeting: Meeting, to_at: datetime, reason: str, by: User) -> Resc
     move = Reschedule(meeting=meeting, from_at=meeting.scheduled_at, to_at=to_at, reason=reason.strip(), by=by)
     db.session.add(move)
     meeting.scheduled_at = to_at
-    meeting.touch()
-    db.session.commit()
     return move
 
 

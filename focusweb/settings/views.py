@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..htmx import render
 from .forms import SettingsForm
 
@@ -19,7 +18,6 @@ def index():
     form = SettingsForm(obj=current_user)
     if form.validate_on_submit():
         form.apply_to(current_user)
-        db.session.commit()
         flash("Settings saved.")
         return redirect(url_for("settings.index"), 303)
     status = 422 if form.is_submitted() else 200

@@ -1,7 +1,7 @@
 """The team's meeting health, derived from rows (no counters), in a fixed number of queries.
 
 The words (held on time, open, overdue, done by the projection date, slipped, prepared) are
-defined once, in focusweb.plans. Here: a meeting is *held* once started; *rescheduled* when it
+defined once, in focusweb.rules. Here: a meeting is *held* once started; *rescheduled* when it
 has Reschedule rows; the done share counts the steps whose projection date fell in the last
 90 days (before today).
 """
@@ -18,7 +18,8 @@ from sqlalchemy import func, or_, select
 from .. import plans
 from ..extensions import db
 from ..models import Account, Meeting, Reschedule, User, utcnow
-from ..plans import Step, started_on_time
+from ..plans import Step
+from ..rules import local_day, started_on_time
 
 RECENT_MEETINGS = 12
 SHARE_DAYS = 90
@@ -112,7 +113,7 @@ def health_of(sellers: list[User]) -> list[SellerHealth]:
     if not sellers:
         return []
     now = utcnow()
-    health = {s.id: SellerHealth(seller=s, today=plans.local_day(now, s.timezone)) for s in sellers}
+    health = {s.id: SellerHealth(seller=s, today=local_day(now, s.timezone)) for s in sellers}
     ids = list(health)
     _add_upcoming(health, ids, now)
     _add_recent(health, ids)

@@ -6,7 +6,6 @@ from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
 from ..htmx import render
-from ..schedule import service as schedule
 from . import service
 
 bp = Blueprint("team", __name__)
@@ -23,7 +22,6 @@ def require_manager():
 @bp.get("/team")
 def index():
     """Per seller: next meeting, preparation, meetings on time and rescheduled, next steps."""
-    schedule.top_up(service.team_seller_ids(current_user.id))
     return render("team/index.html", team=service.team_health(current_user.id))
 
 

@@ -47,13 +47,15 @@ def live_server(tmp_path_factory):
 
     from focusweb.demo import seed
     from focusweb.extensions import db
+    from focusweb.transactions import unit_of_work
     from tests.conftest import make_config
 
     url = "sqlite:///" + str(tmp_path_factory.mktemp("live") / "live.db")
     app = create_app(make_config(url, TESTING=False))
     with app.app_context():
         upgrade()
-        seed()
+        with unit_of_work():
+            seed()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
