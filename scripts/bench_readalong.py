@@ -29,15 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from focusweb import create_app  # noqa: E402
+from focusweb import cards, create_app  # noqa: E402
 from focusweb.demo import DEMO_PASSWORD  # noqa: E402
 from focusweb.extensions import db  # noqa: E402
-from focusweb.models import Account, AccountReview, Meeting, User, utcnow  # noqa: E402
+from focusweb.meetings import service as meetings_service  # noqa: E402
+from focusweb.models import Meeting, User  # noqa: E402
+from focusweb.transactions import unit_of_work  # noqa: E402
 from tests.browser.conftest import WATCH  # noqa: E402
 
 
 def running_meeting(seller_email: str) -> int:
-    """The demo seller's meeting of today, started, with a card per active account."""
+    """The demo seller's meeting of today, started as the Start meeting button does (its cards exist already)."""
     seller = db.session.scalar(select(User).where(User.email == seller_email))
     meeting = db.session.scalar(
         select(Meeting)
@@ -45,34 +47,20 @@ def running_meeting(seller_email: str) -> int:
         .order_by(Meeting.scheduled_at)
         .limit(1)
     )
-    if not meeting.reviews:
-        accounts = db.session.scalars(
-            select(Account).where(Account.owner_id == seller.id, Account.archived_at.is_(None)).order_by(Account.id)
-        ).all()
-        for position, account in enumerate(accounts):
-            previous = db.session.scalar(
-                select(AccountReview)
-                .where(AccountReview.account_id == account.id, AccountReview.next_step != "")
-                .order_by(AccountReview.id.desc())
-                .limit(1)
-            )
-            meeting.reviews.append(AccountReview(account=account, position=position, previous_review=previous))
-    if meeting.started_at is None:
-        meeting.started_at = utcnow()
-    meeting.touch()
-    db.session.commit()
+    with unit_of_work():
+        if meeting.started_at is None:
+            meetings_service.start(meeting)
     return meeting.id
 
 
 def seller_saves(meeting_id: int, n: int, text: str) -> None:
-    """One autosave of the seller: a next step on the next card, the card opened, the meeting touched."""
-    meeting = db.session.get(Meeting, meeting_id)
-    review = meeting.reviews[n % len(meeting.reviews)]
-    review.next_step = text
-    review.version += 1
-    meeting.current_review_id = review.id
-    meeting.touch()
-    db.session.commit()
+    """One autosave of the seller: a next step on the next card, the card opened (the version follows)."""
+    with unit_of_work():
+        deck = cards.load(db.session.get(Meeting, meeting_id))
+        review = deck.cards[n % len(deck)]
+        review.next_step = text
+        review.version += 1
+        deck.meeting.current_review_id = review.id
 
 
 def main() -> None:

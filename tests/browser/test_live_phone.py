@@ -1,7 +1,8 @@
 """The manager's read-along in real Chromium: a seller on a phone, the manager on a laptop.
 
 One test types on the seller's own meeting screen; the 20-save figure stores the seller's saves
-the way the autosave does (the card, its version, meeting.touch()) to time the read-along alone.
+the way the autosave does (the card and its version; the meeting's version follows through the
+flush rule of focusweb.cards) to time the read-along alone.
 Delays are printed as figures, never asserted.
 """
 
@@ -64,7 +65,6 @@ def seller_saves(app, meeting_id: int, review_id: int, next_step: str) -> None:
         review.version += 1
         meeting = db.session.get(Meeting, meeting_id)
         meeting.current_review_id = review.id
-        meeting.touch()
         db.session.commit()
         db.session.remove()
 
@@ -200,7 +200,6 @@ def test_polling_keeps_its_second_and_stops_when_the_meeting_finishes(live_serve
     with live_server.app.app_context():
         meeting = db.session.get(Meeting, running["meeting_id"])
         meeting.finished_at = utcnow()
-        meeting.touch()
         db.session.commit()
         db.session.remove()
     expect(manager.get_by_text("This meeting is finished")).to_be_visible()
