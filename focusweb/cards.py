@@ -51,6 +51,11 @@ def meeting_day(meeting: Meeting) -> date:
 KEY_FIRST = case((AccountReview.kind == "key", 0), else_=1)
 
 
+def meeting_order(card: AccountReview) -> tuple:
+    """The same order in Python, for cards already loaded (new cards, without an id yet, last)."""
+    return (card.kind != "key", card.position, card.id is None, card.id or 0)
+
+
 @dataclass
 class MeetingCards:
     """A meeting's cards in meeting order, with what every screen shows beside them."""
@@ -321,7 +326,7 @@ def _sync_meeting(meeting: Meeting, accounts: list[Account]) -> None:
 
 def _renumber(meeting: Meeting) -> None:
     """Key accounts first, then Target accounts, keeping the seller's order within each; new cards last."""
-    ordered = sorted(meeting.reviews, key=lambda card: (card.kind != "key", card.position, card.account_name))
+    ordered = sorted(meeting.reviews, key=meeting_order)
     for position, card in enumerate(ordered):
         if card.position != position:
             card.position = position

@@ -202,7 +202,8 @@ def test_prep_status(world):
     assert prep.last_meeting.id == world.last.id
     assert [account.name for account in prep.stale_accounts] == ["Bravo", "Golf", "India", "Charlie", "Delta", "Hotel"]
     assert [step.review.next_step for step in prep.overdue] == ["c1", "a2"]
-    assert [review.next_step for review in prep.commitments] == ["a2", "b2", "e1", "g2"]
+    # In last meeting's order: its Key accounts (Alpha, Bravo, Golf), then its Target accounts (Echo).
+    assert [review.next_step for review in prep.commitments] == ["a2", "b2", "g2", "e1"]
     assert prep.summary == "2 of 8 accounts updated since last meeting"
 
 

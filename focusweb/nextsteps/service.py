@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import plans
+from .. import cards, plans
 from ..extensions import db
 from ..models import Account, Meeting, User
 from ..plans import Step
@@ -105,5 +105,5 @@ def prep_status(seller: User, now: datetime | None = None) -> PrepStatus:
         accounts_total=len(accounts),
         stale_accounts=[account for account in accounts if account.id not in prepared],
         overdue=plans.by_urgency([step for step in steps if step.overdue]),
-        commitments=sorted(commitments, key=lambda step: step.review.position),
+        commitments=sorted(commitments, key=lambda step: cards.meeting_order(step.review)),
     )
