@@ -80,6 +80,22 @@ def unit_of_work() -> Iterator[Session]:
         raise
 
 
+def hold_the_write_lock() -> None:
+    """Take the database's write lock now, before reads that the coming writes depend on.
+
+    SQLite only (PostgreSQL locks rows, and needs nothing here). Python's sqlite3 begins a
+    transaction at the first INSERT, UPDATE or DELETE, which takes the lock at once or waits for it
+    (busy_timeout). A transaction begun by anything else (a SAVEPOINT) is a read transaction first,
+    and its first write fails at once with "database is locked" if another process wrote since it
+    began. Call this before a SAVEPOINT or a read-then-write that must not fail that way.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _note_flushed_writes(session: Session, context) -> None:
     if session.new or session.dirty or session.deleted:
         session.info["flushed_writes"] = True

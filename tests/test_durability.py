@@ -23,9 +23,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, event, func, select
 
+from focusweb import create_app
 from focusweb.extensions import db
-from focusweb.models import Account, AccountReview, User
-from tests.conftest import CSRF_IN_PAGE, PASSWORD, multipart
+from focusweb.models import Account, AccountReview, Meeting, User
+from tests.conftest import CSRF_IN_PAGE, PASSWORD, make_config, multipart
 from tests.durability_support import SELLER_EMAIL, csrf_from, seed_meetings, signed_in_client
 
 
@@ -300,3 +301,56 @@ def test_no_acknowledged_save_is_lost_when_workers_are_killed(gunicorn_server, s
         f"cut off, {autosaves['retried']} autosaves retried, {len(killed)} workers killed, "
         f"{len(lost) + len(lost_cards)} lost"
     )
+
+
+def seed_sellers_with_cadences(url: str, sellers: int) -> list[str]:
+    """Sellers of the durable manager with a cadence and no meetings yet: signing in tops their schedule up."""
+    from tests.conftest import Factory
+    from tests.durability_support import MANAGER_EMAIL
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        make = Factory()
+        manager = db.session.scalar(select(User).where(User.email == MANAGER_EMAIL))
+        emails = []
+        for n in range(sellers):
+            seller = make.user("seller", manager=manager, email=f"durable.cadence{n}@example.test")
+            for card in range(3):
+                make.account(seller, f"Cadence Co {n}-{card}")
+            make.cadence(seller)
+            emails.append(seller.email)
+        db.session.remove()
+        db.engine.dispose()
+    return emails
+
+
+def test_sellers_signing_in_at_once_all_get_in_and_get_their_schedules(gunicorn_server, server_database):
+    """Each sign-in writes (the schedule's top-up, with its cards): two workers at once must both get in.
+
+    On SQLite, a top-up once began a read transaction (a SAVEPOINT) whose first write failed at once
+    with "database is locked" when the other worker had written meanwhile: a 500 at sign-in.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = gunicorn_server(server_database)
+    emails = seed_sellers_with_cadences(server_database, 8)
+
+    def sign_in(email: str) -> int:
+        with httpx.Client(base_url=server.url, timeout=20) as client:
+            token = csrf_from(client.get("/login").text)
+            return client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(sign_in, emails))
+    assert statuses == [303] * len(emails), server.log.read_text()[-3000:]
+    app = create_app(make_config(server_database))
+    with app.app_context():
+        scheduled = db.session.execute(
+            select(User.email, func.count(Meeting.id))
+            .join(Meeting, Meeting.seller_id == User.id)
+            .where(User.email.in_(emails))
+            .group_by(User.email)
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert len(scheduled) == len(emails) and all(count > 0 for _, count in scheduled)

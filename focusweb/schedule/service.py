@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import AccountReview, Cadence, Meeting, Reschedule, User, utcnow
 from ..plans import has_content
+from ..transactions import hold_the_write_lock
 
 HORIZON_WEEKS = 8
 # Lazy top-up only when the furthest meeting is closer than this: most page views do one query.
@@ -149,6 +150,8 @@ def top_up(seller_ids: list[int] | None, now: datetime | None = None) -> int:
         )
     ).all()
     created = 0
+    if short:
+        hold_the_write_lock()  # SQLite: the savepoints below would begin a read transaction first
     for cadence in short:
         try:
             with db.session.begin_nested():
