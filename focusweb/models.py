@@ -89,6 +89,8 @@ class User(UserMixin, db.Model):
     calendar_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # Flask-Login's alternative id: changing it ends every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Goes up with every change to the seller's accounts, cards and meetings (focusweb.versions).
+    plan_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     manager: Mapped[User | None] = relationship(remote_side=[id], back_populates="sellers")

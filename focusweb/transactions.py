@@ -19,6 +19,8 @@ What every flush does, registered here and nowhere else (``register_flush_rules`
 - the meeting's version follows its cards, its manager notes and its own state
   (focusweb.cards.note_changed_meetings / bump_meeting_versions), so that the read-along's poll
   sees every change without any writer having to remember it;
+- each seller's plan version follows their accounts, cards, meetings and cadence
+  (focusweb.versions), for the pages that keep what they worked out (focusweb.cache);
 - before each commit, the meetings not yet started of every seller whose accounts or meetings
   changed get their cards brought up to date (focusweb.cards.sync_changed_sellers).
 """
@@ -107,7 +109,7 @@ def _forget_flushed_writes(session: Session) -> None:
 
 def register_flush_rules() -> None:
     """Attach what every flush does to every session, once (create_app may run many times in tests)."""
-    from . import cards, plans
+    from . import cards, plans, versions
     from .models import AccountReview
 
     listeners = (
@@ -122,6 +124,10 @@ def register_flush_rules() -> None:
         ("before_commit", cards.sync_changed_sellers),
         ("after_commit", cards.forget_transaction),
         ("after_rollback", cards.forget_transaction),
+        ("after_flush", versions.note_changed_plans),
+        ("after_flush_postexec", versions.bump_plan_versions),
+        ("after_commit", versions.forget_transaction),
+        ("after_rollback", versions.forget_transaction),
     )
     for name, listener in listeners:
         if not event.contains(Session, name, listener):

@@ -1,0 +1,54 @@
+"""What a page worked out, kept in the process under a key that names every input (a version, a day).
+
+A key must change whenever what was worked out would: e.g. ("home-prep", seller id,
+users.plan_version, the seller's day, their time zone). Nothing is ever invalidated by hand, so
+a stale entry cannot be served; old entries just age out of the bounded LRU. Each gunicorn process
+keeps its own (a process that missed an entry works it out once); nothing in it is another person's
+unless the key says so. Entries are stored only by requests that changed nothing (GET), so what is
+kept is what the database holds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from flask import request
+
+T = TypeVar("T")
+MAX_ENTRIES = 2048
+
+
+class ProcessCache:
+    """A bounded, thread-safe LRU of keys to values."""
+
+    def __init__(self, size: int = MAX_ENTRIES):
+        self.size = size
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]  # type: ignore[return-value]
+            self.misses += 1
+        value = make()
+        if request.method in ("GET", "HEAD"):
+            with self._lock:
+                self._entries[key] = value
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+pages = ProcessCache()
