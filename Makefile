@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 AXE_CORE_VERSION := 4.11.4
 BENCH_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint axe-core bench screenshots clean
+.PHONY: run test test-sqlite test-postgres lint axe-core bench bench-scenario screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,14 @@ axe-core:
 		npm install --no-save --no-audit --no-fund --loglevel=error --prefix . axe-core@$(AXE_CORE_VERSION); \
 	else echo "npm is missing: the accessibility tests will be skipped (they fail under CI)"; fi
 
-## bench: load test on SQLite and PostgreSQL (README, "Measured"); BENCH_ARGS="--quick" for a one-minute run on SQLite
+## bench: requests/s and latency of each page with wrk (a C load generator), SQLite and PostgreSQL (README, "Measured");
+##        BENCH_ARGS="--quick" for SQLite only, 3 s a page
 bench: $(VENV)/.test-deps
+	@scripts/system-deps.sh bench
+	$(BIN)/python scripts/bench_wrk.py $(BENCH_ARGS)
+
+## bench-scenario: a whole meeting day for many sellers at once (saves lost, read-along delay); its own client
+bench-scenario: $(VENV)/.test-deps
 	@scripts/system-deps.sh run
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 

@@ -2,6 +2,7 @@
 # Install the system libraries FocusWeb needs, when they are missing and we may (root + apt-get).
 #   scripts/system-deps.sh run    WeasyPrint's Pango/HarfBuzz and fonts (for the recap PDF: Latin, CJK, emoji)
 #   scripts/system-deps.sh test   the above, plus Debian's chromium and npm (axe-core) for the browser tests
+#   scripts/system-deps.sh bench  the run set, plus wrk (the C load generator of make bench)
 set -u
 need=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -13,6 +14,9 @@ have_lib libfontconfig.so.1 || need+=(libfontconfig1)
 have_font() { fc-list 2>/dev/null | grep -q "$1"; }
 have_font "Noto Sans CJK" || need+=(fonts-noto-cjk)
 have_font "Noto Color Emoji" || need+=(fonts-noto-color-emoji)
+if [ "${1:-run}" = bench ]; then
+  command -v wrk >/dev/null || need+=(wrk)
+fi
 if [ "${1:-run}" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests

@@ -313,11 +313,27 @@ def check_card(review_id: int, card_before: dict, fields, body, before: dict, pa
     if after["version"] != card_before["version"] + bool(changed):
         problems.append(f"version went {card_before['version']} -> {after['version']} for {len(changed)} changes")
     state = stored_state()
-    for table in changed_tables(before, state) - {"account_reviews", "meetings"}:
+    for table in changed_tables(before, state) - {"account_reviews", "meetings", "users"}:
         problems.append(f"the autosave changed {table}")
+    problems += check_plan_versions(review, before["users"], state["users"], bool(changed))
     other_cards = [row for row in state["account_reviews"] if row[0] != review_id]
     if other_cards != [row for row in before["account_reviews"] if row[0] != review_id]:
         problems.append("the autosave changed another card")
+    return problems
+
+
+def check_plan_versions(review: AccountReview, users_before: list[tuple], users_after: list[tuple], saved: bool) -> list[str]:
+    """Of the users' rows, only the card's seller's plan version may move: up by one if a field was stored."""
+    columns = [column.name for column in User.__table__.columns]
+    version = columns.index("plan_version")
+    before = {row[0]: row for row in users_before}
+    problems = []
+    for row in users_after:
+        old = before.get(row[0])
+        if old is None or [*old[:version], *old[version + 1 :]] != [*row[:version], *row[version + 1 :]]:
+            problems.append("the autosave changed users")
+        elif row[version] != old[version] + (saved and row[0] == review.meeting.seller_id):
+            problems.append(f"user {row[0]}'s plan version went {old[version]} -> {row[version]}")
     return problems
 
 
