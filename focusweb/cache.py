@@ -52,3 +52,11 @@ class ProcessCache:
 
 
 pages = ProcessCache()
+# Recap PDFs: about 50 KB each, a few hundred milliseconds of WeasyPrint; the meetings of the week.
+pdfs = ProcessCache(size=64)
+
+
+def clear_all() -> None:
+    """Forget every kept page and PDF (tests, whose ids repeat from one empty database to the next)."""
+    pages.clear()
+    pdfs.clear()
