@@ -31,7 +31,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/flask --app wsgi db upgrade
 	@if [ "$$FOCUSWEB_ENV" != production ]; then $(BIN)/flask --app wsgi seed-demo; fi
 	exec $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --keep-alive 5 --preload \
-		--max-requests 1000 --max-requests-jitter 100 --access-logfile - wsgi:app
+		--max-requests 5000 --max-requests-jitter 500 --access-logfile - wsgi:app
 
 ## test: every test, on SQLite and (when it answers on 127.0.0.1:5432) on PostgreSQL
 test: $(VENV)/.test-deps

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import request
+from flask import has_request_context, request
 
 T = TypeVar("T")
 MAX_ENTRIES = 2048
@@ -38,12 +38,28 @@ class ProcessCache:
                 return self._entries[key]  # type: ignore[return-value]
             self.misses += 1
         value = make()
-        if request.method in ("GET", "HEAD"):
+        self.keep(key, value)
+        return value
+
+    def get_many(self, keys: list[Hashable]) -> dict[Hashable, object]:
+        """The kept values of those keys that are kept (a page that works out the missing ones at once)."""
+        found = {}
+        with self._lock:
+            for key in keys:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    found[key] = self._entries[key]
+            self.hits += len(found)
+            self.misses += len(keys) - len(found)
+        return found
+
+    def keep(self, key: Hashable, value: object) -> None:
+        """Keep a value worked out by this request, if it changed nothing (GET, HEAD); outside a request, never."""
+        if has_request_context() and request.method in ("GET", "HEAD"):
             with self._lock:
                 self._entries[key] = value
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:
@@ -52,3 +68,11 @@ class ProcessCache:
 
 
 pages = ProcessCache()
+# Recap PDFs: about 50 KB each, a few hundred milliseconds of WeasyPrint; the meetings of the week.
+pdfs = ProcessCache(size=64)
+
+
+def clear_all() -> None:
+    """Forget every kept page and PDF (tests, whose ids repeat from one empty database to the next)."""
+    pages.clear()
+    pdfs.clear()

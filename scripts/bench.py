@@ -585,7 +585,7 @@ def gunicorn(database_url: str, port: int, instance: Path) -> Iterator[str]:
         "LOGIN_RATE_LIMIT": "100000 per minute",
     }
     command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--keep-alive", "5", "--preload"]
-    command += ["--max-requests", "1000", "--max-requests-jitter", "100", "--access-logfile", "-", "wsgi:app"]
+    command += ["--max-requests", "5000", "--max-requests-jitter", "500", "--access-logfile", "-", "wsgi:app"]
     log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 -- closed below
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
     base = f"http://127.0.0.1:{port}"

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,24 +33,37 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from focusweb.scale import ScaleSize  # noqa: E402
-from scripts.bench import DEFAULT_PG_URL, PostgresData, SQLiteData, VUser, free_port, gunicorn  # noqa: E402
+from scripts.bench import (  # noqa: E402
+    DEFAULT_PG_URL,
+    SERVER_PIDS,
+    PostgresData,
+    SQLiteData,
+    VUser,
+    free_port,
+    gunicorn,
+)
 
 CONNECTIONS = 16
 SIZES = {
     "demo-sized (1 x 10 sellers, 8 weeks)": ScaleSize(managers=1, sellers_per_manager=10, accounts=10, weeks=8),
+    "one year (1 x 10 sellers, 52 weeks)": ScaleSize(managers=1, sellers_per_manager=10, accounts=25, weeks=52),
     "two years (1 x 10 sellers, 104 weeks)": ScaleSize(managers=1, sellers_per_manager=10, accounts=25, weeks=104),
 }
 
 # The pages: who asks, and the path (with the ids of that person's seller).
 PAGES = (
     ("GET /healthz (the limit)", None, "/healthz"),
+    ("a static file (htmx, 17 KB)", None, "{static_path}"),
     ("seller's home", "seller", "/"),
     ("seller's meeting page", "seller", "/meetings/{meeting_id}"),
     ("My next steps", "seller", "/next-steps"),
     ("account history", "seller", "/accounts/{account_id}/history"),
     ("manager's team view", "manager", "/team"),
     ("recap page", "seller", "/meetings/{finished_meeting_id}/recap"),
+    ("recap PDF", "seller", "/meetings/{finished_meeting_id}/recap.pdf"),
 )
+STATIC_FILE = re.compile(r'src="(/static/vendor/htmx[^"]*)"')
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 LUA = """
 local cookies = {%(cookies)s}
@@ -80,14 +95,32 @@ class Result:
     p95: float
     p99: float
     errors: int
+    cpu_ms: float  # gunicorn's CPU (master and workers) per request
 
 
 def lua_list(values: list[str]) -> str:
     return ", ".join(json.dumps(value) for value in values)
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU used so far by gunicorn: the master, its live workers, and the workers it has recycled."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if pid == master:
+            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, and of children waited for
+        elif parent == master:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / CLOCK_TICKS
+
+
 def run_wrk(base: str, name: str, requests: list[tuple[str, str]], seconds: float, workdir: Path) -> Result:
     """wrk on one page; ``requests`` are (cookie, path) pairs asked for in turn."""
+    cpu_before = server_cpu_seconds(SERVER_PIDS[base])
     script = workdir / "page.lua"
     cookies, paths = zip(*requests, strict=True)
     script.write_text(LUA % {"cookies": lua_list(list(cookies)), "paths": lua_list(list(paths))})
@@ -98,6 +131,7 @@ def run_wrk(base: str, name: str, requests: list[tuple[str, str]], seconds: floa
     output = done.stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK "))
     figures = json.loads(line[4:])
+    cpu = server_cpu_seconds(SERVER_PIDS[base]) - cpu_before
     return Result(
         name,
         figures["requests"] / figures["seconds"],
@@ -105,6 +139,7 @@ def run_wrk(base: str, name: str, requests: list[tuple[str, str]], seconds: floa
         figures["p95"],
         figures["p99"],
         figures["errors"],
+        1000 * cpu / max(figures["requests"], 1),
     )
 
 
@@ -121,12 +156,14 @@ def cookie_of(user: VUser) -> str:
 
 
 def measure(base: str, pairs, seconds: float, workdir: Path) -> list[Result]:
+    home = pairs[0][0].send("GET", "/").text
+    static_path = STATIC_FILE.search(home).group(1)
     results = []
     for name, who, path in PAGES:
         requests = []
         for seller, manager in pairs:
             user = {"seller": seller, "manager": manager}.get(who)
-            full = path.format(**seller.ids)
+            full = path.format(**seller.ids, static_path=static_path)
             if user is not None:
                 answer = user.send("GET", full)
                 if answer.status_code != 200:
@@ -139,12 +176,13 @@ def measure(base: str, pairs, seconds: float, workdir: Path) -> list[Result]:
 def print_table(title: str, results: list[Result]) -> None:
     limit = results[0].rate
     print(f"\n{title}")
-    print(f"  {'page':<26} {'req/s':>8} {'vs /healthz':>12} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    header = f"{'page':<28} {'req/s':>8} {'vs /healthz':>12} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    print(f"  {header} {'errors':>7} {'CPU ms/req':>11}")
     for result in results:
         ratio = result.rate / limit
         print(
-            f"  {result.name:<26} {result.rate:>8.0f} {ratio:>12.2f} {result.p50:>8.1f} {result.p95:>8.1f}"
-            f" {result.p99:>8.1f} {result.errors:>7}"
+            f"  {result.name:<28} {result.rate:>8.0f} {ratio:>12.2f} {result.p50:>8.1f} {result.p95:>8.1f}"
+            f" {result.p99:>8.1f} {result.errors:>7} {result.cpu_ms:>11.2f}"
         )
 
 

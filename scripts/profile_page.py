@@ -4,6 +4,7 @@
     .venv/bin/python scripts/profile_page.py              # the seller's home, 2 years, 1 manager x 10 sellers
     .venv/bin/python scripts/profile_page.py --path /team --as manager1@scale.test
     .venv/bin/python scripts/profile_page.py --path /healthz --anonymous
+    .venv/bin/python scripts/profile_page.py --path "/meetings/{finished_meeting_id}/recap.pdf" --accounts 30 --plain
 
 The app runs with the production settings (as gunicorn serves it) on a copy of a ``seed-scale`` data
 set (SQLite, cached in instance/ like scripts/bench.py). It prints the share of the time spent in each
@@ -58,10 +59,12 @@ def main() -> None:
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--weeks", type=int, default=104)
+    parser.add_argument("--accounts", type=int, default=25, help="accounts per seller")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--plain", action="store_true", help="time the requests without the profiler, and stop")
     args = parser.parse_args()
 
-    size = ScaleSize(managers=1, sellers_per_manager=10, accounts=25, weeks=args.weeks)
+    size = ScaleSize(managers=1, sellers_per_manager=10, accounts=args.accounts, weeks=args.weeks)
     workdir = Path(tempfile.mkdtemp(prefix="focusweb-profile-"))
     with SQLiteData(workdir).copy_of(3, size) as url:
         os.environ.update(
@@ -83,10 +86,18 @@ def main() -> None:
             signed_in = client.post("/login", data=form, headers={"Referer": "https://localhost/login"}, **https)
             if signed_in.status_code != 303:
                 raise SystemExit(f"sign-in as {args.email} answered {signed_in.status_code}")
+        args.path = args.path.format(finished_meeting_id=last_finished_meeting_id(app, args.email))
         for _ in range(20):  # warm: templates compiled, connections open, caches filled
             response = client.get(args.path, **https)
         if response.status_code != 200:
             raise SystemExit(f"GET {args.path} answered {response.status_code}")
+        if args.plain:
+            started = time.perf_counter()
+            for _ in range(args.requests):
+                client.get(args.path, **https)
+            elapsed = time.perf_counter() - started
+            print(f"GET {args.path}: {1000 * elapsed / args.requests:.2f} ms each over {args.requests} requests")
+            return
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
@@ -112,6 +123,23 @@ def main() -> None:
     stats.sort_stats("cumulative").print_stats(args.top)
     print(f"\n  top {args.top} functions by own time:")
     stats.sort_stats("tottime").print_stats(args.top)
+
+
+def last_finished_meeting_id(app, email: str) -> int | None:
+    """For ``--path /meetings/{finished_meeting_id}/recap.pdf``: the seller's newest finished meeting."""
+    from sqlalchemy import select
+
+    from focusweb.extensions import db
+    from focusweb.models import Meeting, User
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Meeting.id)
+            .join(User, User.id == Meeting.seller_id)
+            .where(User.email == email, Meeting.finished_at.is_not(None))
+            .order_by(Meeting.scheduled_at.desc())
+            .limit(1)
+        )
 
 
 if __name__ == "__main__":

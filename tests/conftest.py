@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from focusweb import create_app
+from focusweb import cache, create_app
 from focusweb.config import engine_options
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, Cadence, Meeting, User
@@ -128,6 +128,7 @@ def app(database_url, app_config):
     app.jinja_env.bytecode_cache = SHARED_TEMPLATE_CODE  # templates compiled once per run, not per test
     with app.app_context():
         _empty_all_tables()
+        cache.clear_all()  # the tables start empty and ids repeat: nothing kept from the test before
         yield app
         db.session.remove()
         db.engine.dispose()

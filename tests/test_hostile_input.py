@@ -322,7 +322,7 @@ def check_card(review_id: int, card_before: dict, fields, body, before: dict, pa
     return problems
 
 
-def check_plan_versions(review: AccountReview, users_before: list[tuple], users_after: list[tuple], saved: bool) -> list[str]:
+def check_plan_versions(review: AccountReview, users_before: list, users_after: list, saved: bool) -> list[str]:
     """Of the users' rows, only the card's seller's plan version may move: up by one if a field was stored."""
     columns = [column.name for column in User.__table__.columns]
     version = columns.index("plan_version")

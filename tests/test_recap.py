@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from focusweb import mail, pdf, signals
+from focusweb import cache, mail, pdf, signals
 from focusweb.extensions import db
 from focusweb.models import AccountReview, ManagerNote, OutboxMessage
 from focusweb.recap import service
@@ -165,6 +165,27 @@ def test_cjk_and_emoji_print_in_their_fonts_and_latin_in_dejavu(client, auth, te
     assert "DejaVu-Sans" in fonts
     assert any(name.startswith("Noto-Sans-CJK") for name in fonts), fonts
     assert any(name.startswith("Noto-Color-Emoji") for name in fonts), fonts
+
+
+def test_a_second_download_is_kept_and_any_change_to_what_it_shows_makes_a_new_one(client, auth, team, meeting):
+    """The PDF is made once per meeting version, names, zone and paper (focusweb.cache), never served stale."""
+    manager, seller, _ = team
+    auth.login(seller)
+    url = f"/meetings/{meeting.id}/recap.pdf"
+    first = client.get(url).data
+    made = cache.pdfs.misses
+    assert client.get(url).data == first
+    assert (cache.pdfs.misses, cache.pdfs.hits) == (made, 1)
+
+    add_note(meeting, 2, "LATE-NOTE: the buyer called back", private=False)  # the meeting's version moves
+    assert "LATE-NOTE: the buyer called back" in pdf_text(client.get(url).data)
+    manager.name = "Renamed Manager"
+    db.session.commit()
+    assert "Renamed Manager" in pdf_text(client.get(url).data)
+    client.post("/settings", data={"timezone": "Asia/Tokyo", "paper_size": "Letter", "remind_due": "y"})
+    page = PdfReader(BytesIO(client.get(url).data)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
+    assert cache.pdfs.hits == 1
 
 
 @pytest.mark.parametrize(("paper", "size"), [("A4", (595, 842)), ("Letter", (612, 792))])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import event
 
+from focusweb import cache
 from focusweb.extensions import db
 from focusweb.models import Account, AccountReview, Meeting, Reschedule
 from focusweb.team.service import team_health
@@ -233,3 +234,25 @@ def test_one_meeting_held_is_counted_in_the_singular(client, auth, factory, team
     detail = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/team/{seller.id}").get_data(as_text=True)).split())
     assert "Last 1 meeting held: 1 on time, 0 rescheduled" in detail
     assert "1 meetings" not in detail
+
+
+def test_the_team_view_is_kept_until_a_sellers_plan_changes(client, auth, team):
+    """Worked out once per seller's plan version and day (focusweb.cache); a change shows on the next view."""
+    manager, seller = team["manager"], team["seller"]
+    auth.login(manager)
+    first, detail = client.get("/team").get_data(as_text=True), client.get(f"/team/{seller.id}").get_data(as_text=True)
+    made = cache.pages.misses
+    assert client.get("/team").get_data(as_text=True) == first
+    assert client.get(f"/team/{seller.id}").get_data(as_text=True) == detail  # the kept rows still read
+    assert cache.pages.misses == made and cache.pages.hits >= 2
+
+    auth.logout()
+    auth.login(seller)
+    assert client.post("/accounts/new", data={"name": "Foxtrot", "kind": "key"}).status_code == 303
+    seller.name = "Renamed Seller"  # not part of the plan: the page reads the seller's own row each time
+    db.session.commit()
+    auth.logout()
+    auth.login(manager)
+    page = client.get("/team").get_data(as_text=True)
+    assert "2 of 5 accounts updated" in _figures(page, "Renamed Seller")
+    assert "no meeting held yet" in _figures(page, team["quiet"].name)  # the other seller came from the cache

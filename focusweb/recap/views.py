@@ -7,7 +7,7 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
-from .. import mail
+from .. import cache, mail
 from ..access import meeting_or_404
 from ..htmx import render
 from ..models import Meeting
@@ -40,7 +40,18 @@ def pdf(meeting_id: int):
     """The recap as a PDF on the reader's paper size, downloaded as focus-recap-<seller>-<date>.pdf."""
     meeting = _finished_meeting_or_404(meeting_id)
     recap = service.build(meeting, current_user)
-    body = service.render_pdf(recap, current_user.paper_size)
+    # What the PDF shows: the meeting, its cards and notes (its version), the two names, the reader's
+    # zone and paper. Account names and kinds are frozen on the cards from the start (focusweb.cards).
+    key = (
+        "recap-pdf",
+        meeting.id,
+        meeting.version,
+        recap.seller.name,
+        recap.manager.name,
+        current_user.timezone,
+        current_user.paper_size,
+    )
+    body = cache.pdfs.get_or_make(key, lambda: service.render_pdf(recap, current_user.paper_size))
     response = send_file(
         BytesIO(body), mimetype="application/pdf", as_attachment=True, download_name=service.file_name(recap)
     )

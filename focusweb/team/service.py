@@ -8,6 +8,7 @@ has Reschedule rows; the done share counts the steps whose projection date fell 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
-from .. import plans
+from .. import cache, plans
 from ..extensions import db
 from ..models import Account, Meeting, Reschedule, User, utcnow
 from ..plans import Step
@@ -43,6 +44,11 @@ class SellerHealth:
     recent: list[Meeting] = field(default_factory=list)  # held meetings, newest first
     reschedules: dict[int, list[Reschedule]] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+
+    def freeze(self) -> None:
+        """Work out every list now, while the rows are attached: a kept entry is only read afterwards."""
+        for name in FIGURES:
+            getattr(self, name)
 
     @cached_property
     def prepared(self) -> list[Account]:
@@ -91,6 +97,20 @@ class SellerHealth:
         return round(100 * len(self.done_on_time) / due) if due else None
 
 
+FIGURES = (
+    "prepared",
+    "unprepared",
+    "on_time",
+    "rescheduled",
+    "open_steps",
+    "overdue_steps",
+    "due_steps",
+    "done_on_time",
+    "slipped",
+    "done_share",
+)
+
+
 def _by_date(step: Step):
     return (step.projection_date or date.max, step.account.name_key)
 
@@ -109,17 +129,45 @@ def team_health(manager_id: int, seller_id: int | None = None) -> list[SellerHea
 
 
 def health_of(sellers: list[User]) -> list[SellerHealth]:
-    """Meeting health of the given sellers, in their order."""
+    """Meeting health of the given sellers, in their order.
+
+    Each seller's is kept in the process (focusweb.cache) under their plan version and day: it is
+    worked out from their rows again only once one of them changed (focusweb.versions) or the day
+    turned. The kept entry's rows are read-only copies from the request that worked them out; the
+    seller is always this request's own row (their name may have changed since).
+    """
     if not sellers:
         return []
     now = utcnow()
+    keys = {s.id: ("seller-health", s.id, s.plan_version, s.timezone, local_day(now, s.timezone)) for s in sellers}
+    kept = cache.pages.get_many(list(keys.values()))
+    missing = [s for s in sellers if keys[s.id] not in kept]
+    worked_out = _work_out(missing, now)
+    for seller_id, entry in worked_out.items():
+        cache.pages.keep(keys[seller_id], entry)
+    return [_for_seller(kept.get(keys[s.id]) or worked_out[s.id], s) for s in sellers]
+
+
+def _for_seller(entry: SellerHealth, seller: User) -> SellerHealth:
+    """A kept entry with this request's row of its seller (a shallow copy: the lists stay shared, read-only)."""
+    entry = copy.copy(entry)
+    entry.seller = seller
+    return entry
+
+
+def _work_out(sellers: list[User], now: datetime) -> dict[int, SellerHealth]:
+    """Meeting health of the sellers from their rows, in a fixed number of queries."""
+    if not sellers:
+        return {}
     health = {s.id: SellerHealth(seller=s, today=local_day(now, s.timezone)) for s in sellers}
     ids = list(health)
     _add_upcoming(health, ids, now)
     _add_recent(health, ids)
     _add_preparation(health, ids)
     _add_steps(health, now)
-    return list(health.values())
+    for entry in health.values():
+        entry.freeze()
+    return health
 
 
 def _add_upcoming(health: dict[int, SellerHealth], ids: list[int], now: datetime) -> None:
