@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 # Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -19,3 +22,13 @@ def safe_cell(value: object) -> object:
 def safe_row(values) -> list:
     """``safe_cell`` on every cell of a row, for ``csv.writer.writerow``."""
     return [safe_cell(value) for value in values]
+
+
+def csv_document(header: list[str], rows) -> bytes:
+    """A whole CSV file: UTF-8 with a BOM (so Excel reads accents right), CRLF rows, every cell made safe."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(safe_row(row))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

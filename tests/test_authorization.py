@@ -330,6 +330,7 @@ ROUTES: dict[str, list[Case]] = {
     "home.index": [get(answers(OK, manager=to("team.index"), other_manager=to("team.index"), admin=to("team.index")))],
     "home.healthz": [get(answers(OK, anonymous=OK))],
     "team.index": [get(answers(OK, owner=NOT_FOUND, teammate=NOT_FOUND))],
+    "team.plan_csv": [get(answers(OK, owner=NOT_FOUND, teammate=NOT_FOUND))],
     "accounts.index": [
         get(answers(OK, manager=to("team.index"), other_manager=to("team.index"), admin=to("team.index"))),
         get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **OWNER_ID),
@@ -367,6 +368,8 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "nextsteps.index": [get(answers(NOT_FOUND, **SELLERS_ONLY))],
     "nextsteps.history": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), shows=(OWNER_ACCOUNT,), **ACCOUNT_ID)],
+    "nextsteps.index_csv": [get(answers(NOT_FOUND, **SELLERS_ONLY))],
+    "nextsteps.history_csv": [get(answers(NOT_FOUND, **OWNER_OR_MANAGER), **ACCOUNT_ID)],
     "meetings.show": [
         # Reads only, even on the first open: a meeting's cards are made with it (focusweb.rules), and the
         # card on screen is recorded for the read-along by the page's beacon (meetings.current), a POST.

@@ -10,6 +10,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -107,3 +108,43 @@ def prep_status(seller: User, now: datetime | None = None) -> PrepStatus:
         overdue=plans.by_urgency([step for step in steps if step.overdue]),
         commitments=sorted(commitments, key=lambda step: cards.meeting_order(step.review)),
     )
+
+
+# -- the plan as CSV (My next steps, an account's history, the team's plan) -------------------------------------
+
+PLAN_COLUMNS = ["Account", "Kind", "Next step", "Projection date", "Status", "Meeting"]
+TEAM_PLAN_COLUMNS = ["Seller", *PLAN_COLUMNS]
+
+
+def step_status(step: Step) -> str:
+    """The step's status in the words of the history page."""
+    if step.is_open:
+        return "Open, overdue" if step.overdue else "Open"
+    if step.outcome == "done":
+        return "Done on time" if step.done_on_time else "Done after the projection date"
+    if step.outcome == "not_done":
+        return "Not done, slipped" if step.slipped else "Not done"
+    return "No outcome recorded"
+
+
+def plan_row(step: Step) -> list:
+    """One step as a row of PLAN_COLUMNS; dates in ISO form, the meeting's in the seller's time zone."""
+    zone = ZoneInfo(step.meeting.seller.timezone)
+    return [
+        step.account.name,
+        step.account.kind_label,
+        step.next_step,
+        step.projection_date.isoformat() if step.projection_date else "",
+        step_status(step),
+        step.meeting.scheduled_at.astimezone(zone).date().isoformat(),
+    ]
+
+
+def team_plan(manager: User) -> list[Step]:
+    """The open next steps of the manager's sellers, by seller then by urgency (one query for the steps)."""
+    sellers = db.session.scalars(
+        select(User).where(User.manager_id == manager.id, User.role == "seller").order_by(User.name)
+    ).all()
+    order = {seller.id: n for n, seller in enumerate(sellers)}
+    steps = plans.by_urgency(plans.load_steps(sellers, open_only=True))
+    return sorted(steps, key=lambda step: order[step.meeting.seller_id])
