@@ -31,12 +31,10 @@ class ProcessCache:
         self.hits = self.misses = 0
 
     def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]  # type: ignore[return-value]
-            self.misses += 1
+        """The kept value of ``key``, or ``make()``'s, kept for next time."""
+        kept = self.get_many([key])
+        if key in kept:
+            return kept[key]  # type: ignore[return-value]
         value = make()
         self.keep(key, value)
         return value

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from flask import Response
+
 # Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,6 +24,14 @@ def safe_cell(value: object) -> object:
 def safe_row(values) -> list:
     """``safe_cell`` on every cell of a row, for ``csv.writer.writerow``."""
     return [safe_cell(value) for value in values]
+
+
+def csv_response(header: list[str], rows, file_name: str) -> Response:
+    """The rows as a CSV file (``csv_document``) that the browser saves under ``file_name``."""
+    response = Response(csv_document(header, rows), mimetype="text/csv")
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
 
 
 def csv_document(header: list[str], rows) -> bytes:

@@ -63,7 +63,7 @@ def test_the_team_plan_has_every_sellers_open_steps(client, auth, factory, world
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_a_cell_that_would_run_as_a_formula_is_neutralised(client, auth, factory, world, start):  # noqa: F811
     account = world.accounts["india"]
-    account.name = f"{start}HYPERLINK(\"http://x.test\")"
+    account.name = f'{start}HYPERLINK("http://x.test")'
     db.session.commit()
     factory.review(world.last, account, next_step=f"{start}cmd|' /C calc'!A0", projection_date=world.today)
     auth.login(world.seller)

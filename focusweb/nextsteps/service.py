@@ -10,7 +10,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from .. import cards, plans
 from ..extensions import db
 from ..models import Account, Meeting, User
 from ..plans import Step
+from ..rules import local_day
 
 
 def open_next_steps(seller_id: int, now: datetime | None = None, slips: Counter[int] | None = None) -> list[Step]:
@@ -129,14 +129,13 @@ def step_status(step: Step) -> str:
 
 def plan_row(step: Step) -> list:
     """One step as a row of PLAN_COLUMNS; dates in ISO form, the meeting's in the seller's time zone."""
-    zone = ZoneInfo(step.meeting.seller.timezone)
     return [
         step.account.name,
         step.account.kind_label,
         step.next_step,
         step.projection_date.isoformat() if step.projection_date else "",
         step_status(step),
-        step.meeting.scheduled_at.astimezone(zone).date().isoformat(),
+        local_day(step.meeting.scheduled_at, step.meeting.seller.timezone).isoformat(),
     ]
 
 

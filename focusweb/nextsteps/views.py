@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
 from ..access import account_or_404
-from ..csvsafe import csv_document
+from ..csvsafe import csv_response
 from ..htmx import render
 from . import service
 
@@ -40,27 +40,18 @@ def history(account_id: int):
     return render("nextsteps/history.html", account=account, history=history, page=page)
 
 
-def csv_download(body: bytes, file_name: str) -> Response:
-    """A CSV file the browser saves under ``file_name``."""
-    response = Response(body, mimetype="text/csv")
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
-    return response
-
-
 @bp.get("/next-steps.csv")
 def index_csv():
     """The signed-in seller's plan (their open next steps, as on My next steps) as a spreadsheet."""
     if not current_user.is_seller:
         abort(404)
     steps = service.open_next_steps(current_user.id)
-    body = csv_document(service.PLAN_COLUMNS, map(service.plan_row, steps))
-    return csv_download(body, "next-steps.csv")
+    return csv_response(service.PLAN_COLUMNS, map(service.plan_row, steps), "next-steps.csv")
 
 
 @bp.get("/accounts/<int:account_id>/history.csv")
 def history_csv(account_id: int):
     """Every next step of one account, newest first, as a spreadsheet."""
     account = account_or_404(account_id)
-    body = csv_document(service.PLAN_COLUMNS, map(service.plan_row, service.account_history(account)))
-    return csv_download(body, f"history-{account.id}.csv")
+    rows = map(service.plan_row, service.account_history(account))
+    return csv_response(service.PLAN_COLUMNS, rows, f"history-{account.id}.csv")

@@ -47,8 +47,9 @@ class SellerHealth:
 
     def freeze(self) -> None:
         """Work out every list now, while the rows are attached: a kept entry is only read afterwards."""
-        for name in FIGURES:
-            getattr(self, name)
+        for name, member in vars(SellerHealth).items():
+            if isinstance(member, cached_property):
+                getattr(self, name)
 
     @cached_property
     def prepared(self) -> list[Account]:
@@ -95,20 +96,6 @@ class SellerHealth:
         """Percent of due steps done by their projection date (None when nothing fell due)."""
         due = len(self.due_steps)
         return round(100 * len(self.done_on_time) / due) if due else None
-
-
-FIGURES = (
-    "prepared",
-    "unprepared",
-    "on_time",
-    "rescheduled",
-    "open_steps",
-    "overdue_steps",
-    "due_steps",
-    "done_on_time",
-    "slipped",
-    "done_share",
-)
 
 
 def _by_date(step: Step):

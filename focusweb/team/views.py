@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
-from ..csvsafe import csv_document
+from ..csvsafe import csv_response
 from ..htmx import render
 from ..nextsteps import service as nextsteps
-from ..nextsteps.views import csv_download
 from . import service
 
 bp = Blueprint("team", __name__)
@@ -42,4 +41,4 @@ def plan_csv():
     """The open next steps of every seller on the team, as a spreadsheet."""
     steps = nextsteps.team_plan(current_user)
     rows = ([step.meeting.seller.name, *nextsteps.plan_row(step)] for step in steps)
-    return csv_download(csv_document(nextsteps.TEAM_PLAN_COLUMNS, rows), "team-next-steps.csv")
+    return csv_response(nextsteps.TEAM_PLAN_COLUMNS, rows, "team-next-steps.csv")
